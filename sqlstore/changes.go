@@ -1,0 +1,60 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gatehouse-dev/gatehouse"
+)
+
+// changeFeedLockID serialises writers of the change feed on PostgreSQL, so
+// that change IDs become visible in the order they were given and a reader
+// that remembers the last ID it saw never skips one.
+const changeFeedLockID = 0x6761746569
+
+func (tx *Tx) recordChange(accountID string, kind gatehouse.ChangeKind, subjectID string) error {
+	if tx.store.dialect == dialectPostgres {
+		if _, err := tx.exec("SELECT pg_advisory_xact_lock(?)", int64(changeFeedLockID)); err != nil {
+			return fmt.Errorf("lock change feed: %w", err)
+		}
+	}
+	_, err := tx.exec("INSERT INTO changes (account_id, kind, subject_id, created_at) VALUES (?, ?, ?, ?)",
+		accountID, string(kind), subjectID, micros(tx.now))
+	if err != nil {
+		return fmt.Errorf("record change: %w", err)
+	}
+	return nil
+}
+
+// ChangesAfter returns up to limit changes whose ID is greater than afterID,
+// oldest first.
+func (s *Store) ChangesAfter(ctx context.Context, afterID int64, limit int) ([]gatehouse.Change, error) {
+	rows, err := s.query(ctx, "SELECT id, account_id, kind, subject_id, created_at FROM changes WHERE id > ? ORDER BY id LIMIT ?", afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list changes: %w", err)
+	}
+	defer rows.Close()
+	var changes []gatehouse.Change
+	for rows.Next() {
+		var c gatehouse.Change
+		var at int64
+		if err := rows.Scan(&c.ID, &c.AccountID, &c.Kind, &c.SubjectID, &at); err != nil {
+			return nil, fmt.Errorf("list changes: %w", err)
+		}
+		c.At = fromMicros(at)
+		changes = append(changes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list changes: %w", err)
+	}
+	return changes, nil
+}
+
+// LastChangeID returns the ID of the newest change, or 0 if there is none.
+func (s *Store) LastChangeID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM changes").Scan(&id); err != nil {
+		return 0, fmt.Errorf("last change: %w", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,333 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
+	"github.com/gatehouse-dev/gatehouse/sqlstore/storetest"
+)
+
+func wantCode(t *testing.T, err error, code int) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("error = nil, want code %d", code)
+	}
+	if got := gatehouse.ErrorCode(err); got != code {
+		t.Fatalf("error = %v (code %d), want code %d", err, got, code)
+	}
+}
+
+func TestMigrateTwice(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		ctx := context.Background()
+		s, err := sqlstore.Open(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		for i := range 2 {
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatalf("Migrate #%d: %v", i+1, err)
+			}
+		}
+		if _, err := s.Accounts(ctx); err != nil {
+			t.Fatalf("Accounts after migrating: %v", err)
+		}
+	})
+}
+
+func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		ctx := context.Background()
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() {
+				s, err := sqlstore.Open(ctx, cfg)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer s.Close()
+				errs <- s.Migrate(ctx)
+			}()
+		}
+		for range 3 {
+			if err := <-errs; err != nil {
+				t.Errorf("Migrate on one of three nodes: %v", err)
+			}
+		}
+	})
+}
+
+func TestAccounts(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		if len(acme.ID) != 7 || acme.ID[0] != 'P' || owner.AccountID != acme.ID || owner.ID == "" {
+			t.Fatalf("CreateAccount gave account %q and owner %+v", acme.ID, owner)
+		}
+		storetest.MustCreateAccount(t, s, "beta", gatehouse.PlanLite)
+
+		got, err := s.AccountBySubdomain(ctx, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(acme, got); diff != "" {
+			t.Errorf("AccountBySubdomain(acme) (-want +got):\n%s", diff)
+		}
+		byID, err := s.AccountByID(ctx, acme.ID)
+		if err != nil || byID.Subdomain != "acme" {
+			t.Errorf("AccountByID(%s) = %+v, %v", acme.ID, byID, err)
+		}
+		_, err = s.AccountBySubdomain(ctx, "nope")
+		wantCode(t, err, gatehouse.CodeNotFound)
+
+		list, err := s.Accounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var subdomains []string
+		for _, a := range list {
+			subdomains = append(subdomains, a.Subdomain)
+		}
+		if diff := cmp.Diff([]string{"acme", "beta"}, subdomains); diff != "" {
+			t.Errorf("Accounts() subdomains (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestCreateAccountRejects(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		owner := func() *gatehouse.User {
+			return &gatehouse.User{Email: "o@example.com", Name: "O", Role: gatehouse.RoleOwner}
+		}
+		tests := []struct {
+			name    string
+			account gatehouse.Account
+			owner   *gatehouse.User
+			problem string
+		}{
+			{"taken subdomain", gatehouse.Account{Subdomain: "acme", Name: "A", Plan: "basic"}, owner(), `Subdomain "acme" is already taken`},
+			{"unknown plan", gatehouse.Account{Subdomain: "x", Name: "A", Plan: "gold"}, owner(), `Plan "gold" is not one of lite, basic, free, professional, business, enterprise`},
+			{"bad subdomain", gatehouse.Account{Subdomain: "Has Space", Name: "A", Plan: "basic"}, owner(), `Subdomain "Has Space" must be 1 to 63 lower-case letters, digits and inner hyphens`},
+			{"empty name", gatehouse.Account{Subdomain: "x", Plan: "basic"}, owner(), "Name must not be empty"},
+			{"owner not owner", gatehouse.Account{Subdomain: "x", Name: "A", Plan: "basic"}, &gatehouse.User{Email: "o@example.com", Name: "O", Role: gatehouse.RoleAdmin}, `The first user of an account is its owner, not "admin"`},
+			{"bad owner email", gatehouse.Account{Subdomain: "x", Name: "A", Plan: "basic"}, &gatehouse.User{Email: "nope", Name: "O", Role: gatehouse.RoleOwner}, `Email "nope" is not a valid address`},
+		}
+		for _, tt := range tests {
+			err := s.CreateAccount(ctx, &tt.account, tt.owner)
+			var e *gatehouse.Error
+			if !errors.As(err, &e) || e.Code != gatehouse.CodeInvalidInput || !slices.Contains(e.Errors, tt.problem) {
+				t.Errorf("%s: CreateAccount error = %v, want code 2001 with %q", tt.name, err, tt.problem)
+			}
+		}
+		list, _ := s.Accounts(ctx)
+		if len(list) != 1 {
+			t.Errorf("after refused creates, %d accounts, want 1", len(list))
+		}
+	})
+}
+
+func TestUsers(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		other, _ := storetest.MustCreateAccount(t, s, "other", gatehouse.PlanBusiness)
+
+		ada := &gatehouse.User{AccountID: acme.ID, Email: " Ada@Example.COM ", Name: "Ada", Role: gatehouse.RoleAdmin, PasswordHash: "h"}
+		if err := s.CreateUser(ctx, ada); err != nil {
+			t.Fatal(err)
+		}
+		if ada.Email != "ada@example.com" || ada.TimeZone != gatehouse.DefaultTimeZone {
+			t.Errorf("CreateUser stored email %q, time zone %q", ada.Email, ada.TimeZone)
+		}
+		got, err := s.UserByEmail(ctx, acme.ID, "ADA@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(ada, got); diff != "" {
+			t.Errorf("UserByEmail (-want +got):\n%s", diff)
+		}
+		if _, err := s.UserByID(ctx, acme.ID, ada.ID); err != nil {
+			t.Errorf("UserByID: %v", err)
+		}
+		_, err = s.UserByID(ctx, other.ID, ada.ID)
+		wantCode(t, err, gatehouse.CodeNotFound)
+
+		// The same email may exist in another account.
+		storetest.MustCreateUser(t, s, other, "ada", gatehouse.RoleUser)
+		same := &gatehouse.User{AccountID: other.ID, Email: "ada@example.com", Name: "Ada", Role: gatehouse.RoleUser}
+		if err := s.CreateUser(ctx, same); err != nil {
+			t.Errorf("CreateUser with an email of another account: %v", err)
+		}
+
+		users, err := s.Users(ctx, acme.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var emails []string
+		for _, u := range users {
+			emails = append(emails, u.Email)
+		}
+		if diff := cmp.Diff([]string{"ada@example.com", owner.Email}, emails); diff != "" {
+			t.Errorf("Users (-want +got):\n%s", diff)
+		}
+
+		if err := s.SetUserRole(ctx, acme.ID, ada.ID, gatehouse.RoleObserver); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.UserByID(ctx, acme.ID, ada.ID); got.Role != gatehouse.RoleObserver {
+			t.Errorf("after SetUserRole, role = %s", got.Role)
+		}
+		wantCode(t, s.SetUserRole(ctx, acme.ID, owner.ID, gatehouse.RoleAdmin), gatehouse.CodeInvalidInput)
+		wantCode(t, s.DeleteUser(ctx, acme.ID, owner.ID), gatehouse.CodeInvalidInput)
+		if err := s.DeleteUser(ctx, acme.ID, ada.ID); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.UserByID(ctx, acme.ID, ada.ID)
+		wantCode(t, err, gatehouse.CodeNotFound)
+		wantCode(t, s.DeleteUser(ctx, acme.ID, ada.ID), gatehouse.CodeNotFound)
+	})
+}
+
+func TestCreateUserRejects(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		business, _ := storetest.MustCreateAccount(t, s, "biz", gatehouse.PlanBusiness)
+		basic, _ := storetest.MustCreateAccount(t, s, "basic", gatehouse.PlanBasic)
+		storetest.MustCreateUser(t, s, business, "taken", gatehouse.RoleUser)
+		tests := []struct {
+			name    string
+			user    gatehouse.User
+			problem string
+		}{
+			{"duplicate email", gatehouse.User{AccountID: business.ID, Email: "TAKEN@biz.example.com", Name: "T", Role: "user"}, `Email "taken@biz.example.com" is already taken in this account`},
+			{"malformed email", gatehouse.User{AccountID: business.ID, Email: "not-an-email", Name: "T", Role: "user"}, `Email "not-an-email" is not a valid address`},
+			{"unknown role", gatehouse.User{AccountID: business.ID, Email: "x@example.com", Name: "T", Role: "superuser"}, `Role "superuser" is not one of owner, admin, user, limited_user, observer, restricted_access, read_only_user, read_only_limited_user`},
+			{"owner", gatehouse.User{AccountID: business.ID, Email: "x@example.com", Name: "T", Role: "owner"}, "An account has one owner, created with the account; choose another role"},
+			{"observer without advanced permissions", gatehouse.User{AccountID: basic.ID, Email: "x@example.com", Name: "T", Role: "observer"}, `Role "observer" needs the advanced_permissions ability, which plan "basic" does not have`},
+			{"stakeholder without read-only users", gatehouse.User{AccountID: basic.ID, Email: "x@example.com", Name: "T", Role: "read_only_user"}, `Role "read_only_user" needs the read_only_users ability, which plan "basic" does not have`},
+		}
+		for _, tt := range tests {
+			err := s.CreateUser(ctx, &tt.user)
+			var e *gatehouse.Error
+			if !errors.As(err, &e) || e.Code != gatehouse.CodeInvalidInput || !slices.Contains(e.Errors, tt.problem) {
+				t.Errorf("%s: CreateUser error = %v, want code 2001 with %q", tt.name, err, tt.problem)
+			}
+		}
+		wantCode(t, s.CreateUser(ctx, &gatehouse.User{AccountID: "PNOPE00", Email: "x@example.com", Name: "X", Role: "user"}), gatehouse.CodeNotFound)
+	})
+}
+
+func TestAbilities(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBasic)
+		if err := s.SetAbility(ctx, a.ID, gatehouse.AbilityAdvancedPermissions, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetAbility(ctx, a.ID, gatehouse.AbilityRESTAPI, false); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, s.SetAbility(ctx, a.ID, "flying", true), gatehouse.CodeInvalidInput)
+		got, err := s.AccountByID(ctx, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{gatehouse.AbilityAdvancedPermissions}, got.Abilities()); diff != "" {
+			t.Errorf("Abilities() (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestBootstrap(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		for i, want := range []bool{true, false} {
+			a := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
+			owner := &gatehouse.User{Email: "owner@example.com", Name: "Owner", Role: gatehouse.RoleOwner}
+			created, err := s.Bootstrap(ctx, a, owner)
+			if err != nil || created != want {
+				t.Fatalf("Bootstrap #%d = %v, %v, want %v, nil", i+1, created, err, want)
+			}
+		}
+		list, _ := s.Accounts(ctx)
+		if len(list) != 1 {
+			t.Errorf("after two bootstraps, %d accounts, want 1", len(list))
+		}
+	})
+}
+
+func TestChangeFeed(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		s.Now = func() time.Time { return start }
+		last, err := s.LastChangeID(ctx)
+		if err != nil || last != 0 {
+			t.Fatalf("LastChangeID on an empty store = %d, %v", last, err)
+		}
+		a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		u := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleUser)
+		if err := s.SetUserRole(ctx, a.ID, u.ID, gatehouse.RoleAdmin); err != nil {
+			t.Fatal(err)
+		}
+		// A refused change records nothing.
+		_ = s.SetUserRole(ctx, a.ID, u.ID, "nope")
+
+		changes, err := s.ChangesAfter(ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type row struct {
+			Kind    gatehouse.ChangeKind
+			Subject string
+		}
+		var got []row
+		for i, c := range changes {
+			got = append(got, row{c.Kind, c.SubjectID})
+			if c.AccountID != a.ID || !c.At.Equal(start) || (i > 0 && c.ID <= changes[i-1].ID) {
+				t.Errorf("change %d = %+v", i, c)
+			}
+		}
+		want := []row{{gatehouse.ChangeAccount, a.ID}, {gatehouse.ChangeUser, u.ID}, {gatehouse.ChangeUser, u.ID}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("ChangesAfter(0) (-want +got):\n%s", diff)
+		}
+		rest, err := s.ChangesAfter(ctx, changes[0].ID, 1)
+		if err != nil || len(rest) != 1 || rest[0].ID != changes[1].ID {
+			t.Errorf("ChangesAfter(first, limit 1) = %+v, %v", rest, err)
+		}
+		last, _ = s.LastChangeID(ctx)
+		if last != changes[2].ID {
+			t.Errorf("LastChangeID = %d, want %d", last, changes[2].ID)
+		}
+	})
+}
