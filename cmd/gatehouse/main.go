@@ -1,0 +1,201 @@
+// Command gatehouse runs the Gatehouse server and administers its accounts,
+// users and keys.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/password"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// usageError is bad usage of the command: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitCode prints err, if any, as one clear message and returns the exit
+// status: 0 for success, 2 for bad usage, 1 for anything else.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(usageError)):
+		fmt.Fprintf(stderr, "gatehouse: %v\nRun 'gatehouse -h' for usage.\n", err)
+		return 2
+	}
+	if e, ok := errors.AsType[*gatehouse.Error](err); ok && len(e.Errors) > 0 {
+		fmt.Fprintf(stderr, "gatehouse: %s\n", strings.Join(e.Errors, "\ngatehouse: "))
+		return 1
+	}
+	fmt.Fprintf(stderr, "gatehouse: %v\n", err)
+	return 1
+}
+
+// env reads GATEHOUSE_* variables; tests pass their own.
+type env func(string) string
+
+// passwordParams is the argon2id cost of new passwords; tests lower it.
+var passwordParams = password.Default
+
+const topUsage = `Gatehouse serves PagerDuty's REST and Events APIs and their access keys.
+
+Usage:
+  gatehouse serve [flags]            run the server
+  gatehouse migrate [flags]          apply database migrations and exit
+  gatehouse version                  print the version
+  gatehouse accounts create|list     manage accounts
+  gatehouse users create|list        manage users of an account
+
+Run 'gatehouse COMMAND -h' for a command's flags. Every flag can also be set
+by an environment variable: --data-dir is GATEHOUSE_DATA_DIR, and so on; a
+flag given on the command line wins.
+`
+
+// run is the whole command, callable from tests.
+func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, topUsage)
+		return nil
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "gatehouse %s\n", version())
+		return nil
+	case "accounts", "users":
+		if len(rest) == 0 {
+			return usagef("%s: missing subcommand (create or list)", cmd)
+		}
+		sub, ok := adminCommands[cmd+" "+rest[0]]
+		if !ok {
+			return usagef("%s: unknown subcommand %q", cmd, rest[0])
+		}
+		return sub(ctx, rest[1:], getenv, stdout, stderr)
+	}
+	return usagef("unknown command %q", cmd)
+}
+
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok || info.Main.Version == "" {
+		return "(devel)"
+	}
+	return info.Main.Version + " " + info.GoVersion
+}
+
+// newFlagSet returns a FlagSet that reports errors instead of exiting and
+// prints its usage to stderr.
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// Parse errors become one line through exitCode; usage is printed only
+	// when asked for with -h.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: gatehouse %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags applies GATEHOUSE_* variables, then the command line, so that a
+// flag beats its variable and the variable beats the default.
+func parseFlags(fs *flag.FlagSet, args []string, getenv env) error {
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "GATEHOUSE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = usagef("%s=%q: %v", name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return envErr
+	}
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+			return err
+		}
+		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return nil
+}
+
+// databaseFlags are the flags that say where the database is.
+type databaseFlags struct {
+	dataDir     string
+	databaseURL string
+}
+
+func (d *databaseFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.dataDir, "data-dir", "gatehouse-data", "folder of the embedded SQLite database")
+	fs.StringVar(&d.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); SQLite in --data-dir when empty")
+}
+
+// open opens and migrates the database.
+func (d *databaseFlags) open(ctx context.Context) (*sqlstore.Store, error) {
+	if d.databaseURL != "" && !sqlstore.IsPostgresURL(d.databaseURL) {
+		return nil, usagef("--database-url must start with postgres:// or postgresql://")
+	}
+	s, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: d.dataDir, DatabaseURL: d.databaseURL})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func runMigrate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("migrate", "migrate [--data-dir DIR] [--database-url URL]", stderr)
+	var db databaseFlags
+	db.register(fs)
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("migrate: unexpected argument %q", fs.Arg(0))
+	}
+	s, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintln(stdout, "Database is up to date.")
+	return nil
+}

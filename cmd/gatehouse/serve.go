@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/password"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
+)
+
+type serveConfig struct {
+	db          databaseFlags
+	addr        string
+	externalURL string
+	logFormat   string
+	ownerEmail  string
+}
+
+func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", "serve [flags]", stderr)
+	var cfg serveConfig
+	cfg.db.register(fs)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.externalURL, "external-url", "", "URL clients reach this server at, for links in responses (default http://ADDR)")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	logger, err := newLogger(cfg.logFormat, stderr)
+	if err != nil {
+		return err
+	}
+	if err := gatehouse.ValidateEmail(gatehouse.NormalizeEmail(cfg.ownerEmail)); err != nil {
+		return usagef("--owner-email: %v", err.(*gatehouse.Error).Errors[0])
+	}
+
+	// Listen first, so a taken port fails before anything is written.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	if cfg.externalURL == "" {
+		cfg.externalURL = "http://" + ln.Addr().String()
+	}
+
+	store, err := cfg.db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := bootstrap(ctx, store, cfg, stdout); err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           newHandler(store),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.externalURL)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, usagef("--log-format must be text or json, not %q", format)
+}
+
+// bootstrap creates the first account and its owner on an empty database and
+// prints their credentials, once.
+func bootstrap(ctx context.Context, store *sqlstore.Store, cfg serveConfig, stdout io.Writer) error {
+	account := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
+	pass := password.Generate()
+	owner := &gatehouse.User{
+		Email:        cfg.ownerEmail,
+		Name:         "Account Owner",
+		Role:         gatehouse.RoleOwner,
+		PasswordHash: password.Hash(pass, passwordParams),
+	}
+	created, err := store.Bootstrap(ctx, account, owner)
+	if err != nil || !created {
+		return err
+	}
+	fmt.Fprintf(stdout, `
+Gatehouse created its first account, %q (plan %s), and its owner.
+These credentials are shown only now; keep them somewhere safe.
+
+  Owner email:     %s
+  Owner password:  %s
+
+Next: check the server at %s/healthz, and see README.md for the CLI
+(gatehouse users create, gatehouse accounts create).
+
+`, account.Subdomain, account.Plan, owner.Email, pass, cfg.externalURL)
+	return nil
+}
+
+// newHandler routes every door of the server.
+func newHandler(store *sqlstore.Store) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := store.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "database unreachable\n")
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	return mux
+}
