@@ -1,0 +1,201 @@
+package access
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse"
+)
+
+// CredentialKind is the kind of credential a request carried.
+type CredentialKind uint8
+
+// The kinds of credential.
+const (
+	CredentialGeneralKey CredentialKind = iota + 1
+	CredentialUserToken
+	CredentialOAuth
+	CredentialSession
+)
+
+func (k CredentialKind) String() string {
+	switch k {
+	case CredentialGeneralKey:
+		return "general access key"
+	case CredentialUserToken:
+		return "user token"
+	case CredentialOAuth:
+		return "OAuth token"
+	case CredentialSession:
+		return "web session"
+	}
+	return "unknown credential"
+}
+
+// Principal is who a request acts as: an account and, for user-level
+// credentials, one of its users.
+type Principal struct {
+	Account *gatehouse.Account
+	Kind    CredentialKind
+	// KeyID is the key (or app) the credential belongs to.
+	KeyID string
+	// User is nil for account-level credentials: general keys and OAuth
+	// client-credentials tokens.
+	User *gatehouse.User
+	// ReadOnly principals may only make GET requests.
+	ReadOnly bool
+	// Scopes are an OAuth token's scopes; nil for other credentials.
+	Scopes []string
+	// RateLimitKey names the allowance the request draws on: one per general
+	// key, one per user across all their tokens.
+	RateLimitKey string
+}
+
+// KeyPrincipal returns the principal of a REST API key of account; user is
+// the token's user and nil for a general key.
+func KeyPrincipal(key *gatehouse.APIKey, account *gatehouse.Account, user *gatehouse.User) *Principal {
+	p := &Principal{Account: account, KeyID: key.ID}
+	if key.Kind == gatehouse.KeyUserToken {
+		p.Kind, p.User = CredentialUserToken, user
+		p.RateLimitKey = "user:" + user.ID
+	} else {
+		p.Kind, p.ReadOnly = CredentialGeneralKey, key.ReadOnly
+		p.RateLimitKey = "key:" + key.ID
+	}
+	return p
+}
+
+// Permission is what a REST operation needs of a user-level principal's role.
+type Permission uint8
+
+// The permissions, each including those before it.
+const (
+	// PermRead is reading what the role can see: every role.
+	PermRead Permission = iota
+	// PermRespond is acting on incidents: Responders and above.
+	PermRespond
+	// PermManage is changing configuration: Managers and above.
+	PermManage
+	// PermAdmin is administering the account: Admins and the Account Owner.
+	PermAdmin
+)
+
+// rolePermission is the most a role may do.
+var rolePermission = map[gatehouse.Role]Permission{
+	gatehouse.RoleOwner:               PermAdmin,
+	gatehouse.RoleAdmin:               PermAdmin,
+	gatehouse.RoleUser:                PermManage,
+	gatehouse.RoleLimitedUser:         PermRespond,
+	gatehouse.RoleRestrictedAccess:    PermRespond,
+	gatehouse.RoleObserver:            PermRead,
+	gatehouse.RoleReadOnlyUser:        PermRead,
+	gatehouse.RoleReadOnlyLimitedUser: PermRead,
+}
+
+// RoleAllows reports whether role may perform operations needing perm.
+func RoleAllows(role gatehouse.Role, perm Permission) bool {
+	most, ok := rolePermission[role]
+	return ok && perm <= most
+}
+
+// Authorize decides whether p may make a REST request with method that needs
+// perm. It returns nil to allow, a 402 (code 2014) error when the account's
+// plan has no REST API, and a 403 (code 2010) error for a read-only key that
+// does not GET or a user whose role does not allow perm.
+func (p *Principal) Authorize(method string, perm Permission) error {
+	if !p.Account.Has(gatehouse.AbilityRESTAPI) {
+		return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The REST API is not available on the %s plan", p.Account.Plan)
+	}
+	if p.ReadOnly && method != http.MethodGet && method != http.MethodHead {
+		return gatehouse.Errorf(gatehouse.CodeForbidden, "This API key is read-only: it may only make GET requests")
+	}
+	if p.User != nil && !RoleAllows(p.User.Role, perm) {
+		return gatehouse.Errorf(gatehouse.CodeForbidden, "Your role, %s (%s), is not permitted to perform this action", p.User.Role.UIName(), p.User.Role)
+	}
+	return nil
+}
+
+// KeyAction is a step in the life of a REST API key.
+type KeyAction uint8
+
+// The key actions the seeds' rules speak of.
+const (
+	CreateGeneralKey KeyAction = iota + 1
+	ListGeneralKeys
+	DisableGeneralKey
+	EnableGeneralKey
+	DeleteGeneralKey
+	CreateUserToken
+	ListUserTokens
+	DeleteUserToken
+)
+
+var keyActionVerbs = map[KeyAction]string{
+	CreateGeneralKey:  "create",
+	ListGeneralKeys:   "list",
+	DisableGeneralKey: "disable",
+	EnableGeneralKey:  "enable",
+	DeleteGeneralKey:  "delete",
+	CreateUserToken:   "create",
+	ListUserTokens:    "list",
+	DeleteUserToken:   "delete",
+}
+
+func (a KeyAction) String() string {
+	if a >= CreateUserToken {
+		return keyActionVerbs[a] + " API user tokens"
+	}
+	return keyActionVerbs[a] + " general access REST API keys"
+}
+
+// Actor is who asks for a key action: a user of the account, or the
+// operator at the command line, who may do anything the account allows.
+type Actor struct {
+	CLI  bool
+	User *gatehouse.User
+}
+
+// DecideKeyAction decides whether actor may perform action on account's keys.
+// tokenUser is the user whose token is created, listed or deleted (nil for
+// general keys). It returns nil to allow, a 402 (code 2014) error when the
+// account lacks what the key needs, and a 403 (code 2010) error naming the
+// rule otherwise.
+func DecideKeyAction(actor Actor, account *gatehouse.Account, action KeyAction, tokenUser *gatehouse.User) error {
+	switch action {
+	case CreateGeneralKey, ListGeneralKeys, DisableGeneralKey, EnableGeneralKey, DeleteGeneralKey:
+		if !actor.CLI && !actor.User.Role.IsAdmin() {
+			return gatehouse.Errorf(gatehouse.CodeForbidden, "Only Admins and Account Owners can %s", action)
+		}
+		if action == CreateGeneralKey && !account.Has(gatehouse.AbilityRESTAPI) {
+			return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The REST API is not available on the %s plan", account.Plan)
+		}
+		return nil
+	case CreateUserToken:
+		if !account.Has(gatehouse.AbilityAdvancedPermissions) || !account.Has(gatehouse.AbilityRESTAPI) {
+			return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "API user tokens need Advanced Permissions, which the %s plan does not have", account.Plan)
+		}
+		if tokenUser.Role == gatehouse.RoleReadOnlyLimitedUser {
+			return gatehouse.Errorf(gatehouse.CodeForbidden, "Limited Stakeholders (read_only_limited_user) cannot have API user tokens")
+		}
+		if !actor.CLI && actor.User.ID != tokenUser.ID {
+			return gatehouse.Errorf(gatehouse.CodeForbidden, "Users create their own API user tokens")
+		}
+		return nil
+	case ListUserTokens:
+		if actor.CLI || actor.User.ID == tokenUser.ID || actor.User.Role.IsAdmin() {
+			return nil
+		}
+		return gatehouse.Errorf(gatehouse.CodeForbidden, "Only the user, Admins and Account Owners can list a user's API user tokens")
+	case DeleteUserToken:
+		switch {
+		case actor.CLI, actor.User.ID == tokenUser.ID:
+			return nil
+		case !actor.User.Role.IsAdmin():
+			return gatehouse.Errorf(gatehouse.CodeForbidden, "Only the token's user, Admins and Account Owners can delete an API user token")
+		case tokenUser.Role.IsAdmin():
+			return gatehouse.Errorf(gatehouse.CodeForbidden, "The API user tokens of the Account Owner and of Admins can be deleted only by their user")
+		}
+		return nil
+	}
+	return fmt.Errorf("access: unknown key action %d", action)
+}
