@@ -63,9 +63,24 @@ func (tx *Tx) createAccount(a *gatehouse.Account, owner *gatehouse.User) error {
 
 // Bootstrap creates a and its owner if the database holds no account yet, and
 // reports whether it did. Several nodes may call it at once: one creates.
-func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gatehouse.User) (created bool, err error) {
+// When key is not nil it is created with the account, in the same
+// transaction, as a general key of the account (see CreateKey: the caller sets
+// Hash, Last4, Description, ReadOnly and CreatedBy). It returns 2001 errors
+// for invalid input.
+func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gatehouse.User, key *gatehouse.APIKey) (created bool, err error) {
 	if err := validateAccount(a, owner); err != nil {
 		return false, err
+	}
+	if key != nil {
+		if key.Kind == "" {
+			key.Kind = gatehouse.KeyGeneral
+		}
+		if key.Kind != gatehouse.KeyGeneral {
+			return false, gatehouse.InvalidInput("The first key of an account is a general access key")
+		}
+		if err := validateKey(key); err != nil {
+			return false, err
+		}
 	}
 	err = s.tryTx(ctx, func(tx *Tx) error {
 		var n int
@@ -77,6 +92,12 @@ func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gate
 		}
 		if err := tx.createAccount(a, owner); err != nil {
 			return err
+		}
+		if key != nil {
+			key.AccountID = a.ID
+			if err := tx.createKey(key); err != nil {
+				return err
+			}
 		}
 		created = true
 		return nil
@@ -166,18 +187,32 @@ func (s *Store) SetAbility(ctx context.Context, accountID, ability string, grant
 type scanner interface{ Scan(dest ...any) error }
 
 func scanAccount(row scanner) (*gatehouse.Account, error) {
-	var a gatehouse.Account
-	var overrides string
-	var created int64
-	if err := row.Scan(&a.ID, &a.Subdomain, &a.Name, &a.Plan, &overrides, &created); err != nil {
+	var r accountRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(overrides), &a.AbilityOverrides); err != nil {
+	return r.account()
+}
+
+// accountRow holds the columns of an accounts row while they are scanned.
+type accountRow struct {
+	a         gatehouse.Account
+	overrides string
+	created   int64
+}
+
+func (r *accountRow) dest() []any {
+	return []any{&r.a.ID, &r.a.Subdomain, &r.a.Name, &r.a.Plan, &r.overrides, &r.created}
+}
+
+func (r *accountRow) account() (*gatehouse.Account, error) {
+	a := r.a
+	if err := json.Unmarshal([]byte(r.overrides), &a.AbilityOverrides); err != nil {
 		return nil, fmt.Errorf("account %s ability overrides: %w", a.ID, err)
 	}
 	if len(a.AbilityOverrides) == 0 {
 		a.AbilityOverrides = nil
 	}
-	a.CreatedAt = fromMicros(created)
+	a.CreatedAt = fromMicros(r.created)
 	return &a, nil
 }

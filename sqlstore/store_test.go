@@ -199,13 +199,13 @@ func TestUsers(t *testing.T) {
 			t.Errorf("after SetUserRole, role = %s", got.Role)
 		}
 		wantCode(t, s.SetUserRole(ctx, acme.ID, owner.ID, gatehouse.RoleAdmin), gatehouse.CodeInvalidInput)
-		wantCode(t, s.DeleteUser(ctx, acme.ID, owner.ID), gatehouse.CodeInvalidInput)
-		if err := s.DeleteUser(ctx, acme.ID, ada.ID); err != nil {
+		wantCode(t, s.DeleteUser(ctx, acme.ID, owner.ID, gatehouse.CLIActor), gatehouse.CodeInvalidInput)
+		if err := s.DeleteUser(ctx, acme.ID, ada.ID, gatehouse.UserActor(owner)); err != nil {
 			t.Fatal(err)
 		}
 		_, err = s.UserByID(ctx, acme.ID, ada.ID)
 		wantCode(t, err, gatehouse.CodeNotFound)
-		wantCode(t, s.DeleteUser(ctx, acme.ID, ada.ID), gatehouse.CodeNotFound)
+		wantCode(t, s.DeleteUser(ctx, acme.ID, ada.ID, gatehouse.UserActor(owner)), gatehouse.CodeNotFound)
 	})
 }
 
@@ -271,7 +271,7 @@ func TestBootstrap(t *testing.T) {
 		for i, want := range []bool{true, false} {
 			a := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
 			owner := &gatehouse.User{Email: "owner@example.com", Name: "Owner", Role: gatehouse.RoleOwner}
-			created, err := s.Bootstrap(ctx, a, owner)
+			created, err := s.Bootstrap(ctx, a, owner, nil)
 			if err != nil || created != want {
 				t.Fatalf("Bootstrap #%d = %v, %v, want %v, nil", i+1, created, err, want)
 			}

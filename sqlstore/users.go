@@ -132,10 +132,10 @@ func (s *Store) SetUserRole(ctx context.Context, accountID, userID string, role 
 	})
 }
 
-// DeleteUser removes a user, and with them everything that is theirs. The
-// owner cannot be removed. It returns 2001 for the owner and 2100 for an
-// unknown user.
-func (s *Store) DeleteUser(ctx context.Context, accountID, userID string) error {
+// DeleteUser removes a user, and with them everything that is theirs: each
+// of their tokens is deleted with an audit record naming by. The owner cannot
+// be removed. It returns 2001 for the owner and 2100 for an unknown user.
+func (s *Store) DeleteUser(ctx context.Context, accountID, userID string, by gatehouse.Actor) error {
 	return s.inTx(ctx, func(tx *Tx) error {
 		var role string
 		err := tx.queryRow("SELECT role FROM users WHERE account_id = ? AND id = ?", accountID, userID).Scan(&role)
@@ -148,6 +148,9 @@ func (s *Store) DeleteUser(ctx context.Context, accountID, userID string) error 
 		if gatehouse.Role(role) == gatehouse.RoleOwner {
 			return gatehouse.InvalidInput("The account owner cannot be removed")
 		}
+		if err := tx.deleteUserTokens(accountID, userID, by); err != nil {
+			return err
+		}
 		if _, err := tx.exec("DELETE FROM users WHERE id = ?", userID); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
@@ -156,11 +159,25 @@ func (s *Store) DeleteUser(ctx context.Context, accountID, userID string) error 
 }
 
 func scanUser(row scanner) (*gatehouse.User, error) {
-	var u gatehouse.User
-	var created int64
-	if err := row.Scan(&u.ID, &u.AccountID, &u.Email, &u.Name, &u.Role, &u.TimeZone, &u.PasswordHash, &created); err != nil {
+	var r userRow
+	if err := row.Scan(r.dest()...); err != nil {
 		return nil, err
 	}
-	u.CreatedAt = fromMicros(created)
-	return &u, nil
+	return r.user(), nil
+}
+
+// userRow holds the columns of a users row while they are scanned.
+type userRow struct {
+	u       gatehouse.User
+	created int64
+}
+
+func (r *userRow) dest() []any {
+	return []any{&r.u.ID, &r.u.AccountID, &r.u.Email, &r.u.Name, &r.u.Role, &r.u.TimeZone, &r.u.PasswordHash, &r.created}
+}
+
+func (r *userRow) user() *gatehouse.User {
+	u := r.u
+	u.CreatedAt = fromMicros(r.created)
+	return &u
 }

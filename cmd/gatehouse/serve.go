@@ -113,7 +113,7 @@ func bootstrap(ctx context.Context, store *sqlstore.Store, cfg serveConfig, stdo
 		Role:         gatehouse.RoleOwner,
 		PasswordHash: password.Hash(pass, passwordParams),
 	}
-	created, err := store.Bootstrap(ctx, account, owner)
+	created, err := store.Bootstrap(ctx, account, owner, nil)
 	if err != nil || !created {
 		return err
 	}
