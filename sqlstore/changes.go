@@ -23,6 +23,7 @@ func (tx *Tx) recordChange(accountID string, kind gatehouse.ChangeKind, subjectI
 	if err != nil {
 		return fmt.Errorf("record change: %w", err)
 	}
+	tx.changed = true
 	return nil
 }
 

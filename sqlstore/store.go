@@ -42,6 +42,8 @@ type Store struct {
 	read *sql.DB
 	// Now is the clock; one timestamp is taken per transaction.
 	Now func() time.Time
+	// changed has a value after a transaction that recorded a change commits.
+	changed chan struct{}
 }
 
 type dialect int
@@ -58,7 +60,7 @@ func IsPostgresURL(u string) bool {
 
 // Open connects to the database cfg names. It does not migrate: call Migrate.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{Now: time.Now}
+	s := &Store{Now: time.Now, changed: make(chan struct{}, 1)}
 	switch {
 	case IsPostgresURL(cfg.DatabaseURL):
 		db, err := sql.Open("pgx", cfg.DatabaseURL)
@@ -169,6 +171,8 @@ type Tx struct {
 	tx    *sql.Tx
 	ctx   context.Context
 	now   time.Time
+	// changed is set when the transaction records a change.
+	changed bool
 }
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
@@ -213,8 +217,19 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if tx.changed {
+		select {
+		case s.changed <- struct{}{}:
+		default: // a signal is already pending
+		}
+	}
 	return nil
 }
+
+// Changed signals after this process commits a change, so that its own
+// caches read the change feed at once rather than at their next poll.
+// Changes made by other processes are found only by polling the feed.
+func (s *Store) Changed() <-chan struct{} { return s.changed }
 
 func isUniqueViolation(err error) bool {
 	if e, ok := errors.AsType[*sqlite.Error](err); ok {

@@ -41,6 +41,17 @@ func parseAdmin(fs *flag.FlagSet, args []string, getenv env, required ...string)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
+	if err := requireFlags(fs, required...); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// requireFlags checks that every flag in required has a non-empty value.
+func requireFlags(fs *flag.FlagSet, required ...string) error {
 	var missing []string
 	for _, name := range required {
 		if fs.Lookup(name).Value.String() == "" {
@@ -49,9 +60,6 @@ func parseAdmin(fs *flag.FlagSet, args []string, getenv env, required ...string)
 	}
 	if len(missing) > 0 {
 		return usagef("%s: missing %s", fs.Name(), strings.Join(missing, ", "))
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
 }

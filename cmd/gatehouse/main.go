@@ -65,6 +65,8 @@ Usage:
   gatehouse version                  print the version
   gatehouse accounts create|list     manage accounts
   gatehouse users create|list        manage users of an account
+  gatehouse keys create|import|list|disable|enable|delete
+                                     manage REST API keys of an account
 
 Run 'gatehouse COMMAND -h' for a command's flags. Every flag can also be set
 by an environment variable: --data-dir is GATEHOUSE_DATA_DIR, and so on; a
@@ -88,9 +90,9 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 	case "version":
 		fmt.Fprintf(stdout, "gatehouse %s\n", version())
 		return nil
-	case "accounts", "users":
+	case "accounts", "users", "keys":
 		if len(rest) == 0 {
-			return usagef("%s: missing subcommand (create or list)", cmd)
+			return usagef("%s: missing subcommand", cmd)
 		}
 		sub, ok := adminCommands[cmd+" "+rest[0]]
 		if !ok {
@@ -152,6 +154,22 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv env) error {
 		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
 	}
 	return nil
+}
+
+// parseWithArgs is parseFlags for commands that take arguments: flags may
+// come before, between or after them. It returns the arguments.
+func parseWithArgs(fs *flag.FlagSet, args []string, getenv env) ([]string, error) {
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return nil, err
+	}
+	var positional []string
+	for fs.NArg() > 0 {
+		positional = append(positional, fs.Arg(0))
+		if err := parseFlags(fs, fs.Args()[1:], func(string) string { return "" }); err != nil {
+			return nil, err
+		}
+	}
+	return positional, nil
 }
 
 // databaseFlags are the flags that say where the database is.

@@ -127,6 +127,19 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
+func getWithKey(t *testing.T, url, key string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Token token="+key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
 func TestServeFirstAndSecondStart(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
@@ -149,6 +162,10 @@ func TestServeFirstAndSecondStart(t *testing.T) {
 		if !strings.Contains(out, "Owner email:     boss@example.com") || pass == nil || len(pass[1]) != 20 {
 			t.Fatalf("first start printed:\n%s\nwant the owner's email and a 20-character password", out)
 		}
+		key := regexp.MustCompile(`REST API key:\s+(\S+)`).FindStringSubmatch(out)
+		if key == nil || len(key[1]) != 20 || !strings.HasPrefix(key[1], "a+") {
+			t.Fatalf("first start printed:\n%s\nwant a general access key", out)
+		}
 		if !strings.Contains(first.stderr.String(), "msg=stopped") {
 			t.Errorf("stderr of a graceful shutdown lacks msg=stopped:\n%s", first.stderr)
 		}
@@ -156,6 +173,9 @@ func TestServeFirstAndSecondStart(t *testing.T) {
 		second := startServer(t, dbArgs(cfg)...)
 		if code, _ := get(t, second.URL+"/readyz"); code != http.StatusOK {
 			t.Errorf("second start: GET /readyz = %d", code)
+		}
+		if code, body := getWithKey(t, second.URL+"/abilities", key[1]); code != http.StatusOK || !strings.Contains(body, `"rest_api"`) {
+			t.Errorf("GET /abilities with the first key = %d %s", code, body)
 		}
 		second.shutdown(t)
 		if out := second.stdout.String(); out != "" {

@@ -10,17 +10,24 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/access"
 	"github.com/gatehouse-dev/gatehouse/password"
+	"github.com/gatehouse-dev/gatehouse/ratelimit"
+	"github.com/gatehouse-dev/gatehouse/restapi"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
 
 type serveConfig struct {
-	db          databaseFlags
-	addr        string
-	externalURL string
-	logFormat   string
-	ownerEmail  string
+	db            databaseFlags
+	addr          string
+	externalURL   string
+	logFormat     string
+	ownerEmail    string
+	restRateLimit int
+	redisURL      string
 }
 
 func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -31,6 +38,8 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.StringVar(&cfg.externalURL, "external-url", "", "URL clients reach this server at, for links in responses (default http://ADDR)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
+	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
+	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -43,6 +52,13 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	}
 	if err := gatehouse.ValidateEmail(gatehouse.NormalizeEmail(cfg.ownerEmail)); err != nil {
 		return usagef("--owner-email: %v", err.(*gatehouse.Error).Errors[0])
+	}
+	if cfg.restRateLimit < 0 {
+		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
+	}
+	limiter, err := newLimiter(cfg.redisURL)
+	if err != nil {
+		return err
 	}
 
 	// Listen first, so a taken port fails before anything is written.
@@ -64,8 +80,27 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return err
 	}
 
+	rest := restapi.New(restapi.Config{
+		Store:       store,
+		Limiter:     limiter,
+		RateLimit:   cfg.restRateLimit,
+		ExternalURL: cfg.externalURL,
+		Logger:      logger,
+		Changed:     store.Changed(),
+	})
+	background, stopBackground := context.WithCancel(context.Background())
+	backgroundDone := make(chan struct{})
+	go func() {
+		defer close(backgroundDone)
+		rest.Run(background)
+	}()
+	defer func() {
+		stopBackground()
+		<-backgroundDone
+	}()
+
 	srv := &http.Server{
-		Handler:           newHandler(store),
+		Handler:           newHandler(store, rest),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -106,6 +141,14 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 // prints their credentials, once.
 func bootstrap(ctx context.Context, store *sqlstore.Store, cfg serveConfig, stdout io.Writer) error {
 	account := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
+	secret := access.GenerateKey(gatehouse.KeyGeneral)
+	key := &gatehouse.APIKey{
+		Kind:        gatehouse.KeyGeneral,
+		Description: "First key, made by the first start",
+		Hash:        access.HashKey(secret),
+		Last4:       access.Last4(secret),
+		CreatedBy:   gatehouse.CLIActor,
+	}
 	pass := password.Generate()
 	owner := &gatehouse.User{
 		Email:        cfg.ownerEmail,
@@ -113,7 +156,7 @@ func bootstrap(ctx context.Context, store *sqlstore.Store, cfg serveConfig, stdo
 		Role:         gatehouse.RoleOwner,
 		PasswordHash: password.Hash(pass, passwordParams),
 	}
-	created, err := store.Bootstrap(ctx, account, owner, nil)
+	created, err := store.Bootstrap(ctx, account, owner, key)
 	if err != nil || !created {
 		return err
 	}
@@ -123,17 +166,36 @@ These credentials are shown only now; keep them somewhere safe.
 
   Owner email:     %s
   Owner password:  %s
+  REST API key:    %s   (general access, full)
 
-Next: check the server at %s/healthz, and see README.md for the CLI
-(gatehouse users create, gatehouse accounts create).
+Next, try the REST API:
 
-`, account.Subdomain, account.Plan, owner.Email, pass, cfg.externalURL)
+  curl -H 'Authorization: Token token=%s' %s/abilities
+
+and see README.md for the CLI (gatehouse keys, users and accounts).
+
+`, account.Subdomain, account.Plan, owner.Email, pass, secret, secret, cfg.externalURL)
 	return nil
 }
 
-// newHandler routes every door of the server.
-func newHandler(store *sqlstore.Store) http.Handler {
+// newLimiter returns the rate limiter: shared through Redis when url is set,
+// in memory otherwise.
+func newLimiter(url string) (ratelimit.Limiter, error) {
+	if url == "" {
+		return ratelimit.NewMemory(), nil
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, usagef("--redis-url: %v", err)
+	}
+	return ratelimit.NewRedis(redis.NewClient(opts)), nil
+}
+
+// newHandler routes every door of the server: operations endpoints, and the
+// REST API at the root, as PagerDuty's paths are.
+func newHandler(store *sqlstore.Store, rest http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/", rest)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")

@@ -1,0 +1,72 @@
+package restapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/gatehouse-dev/gatehouse"
+)
+
+// statusOf maps each PagerDuty error code to its HTTP status: the one table
+// where codes become statuses.
+var statusOf = map[int]int{
+	gatehouse.CodeInternal:          http.StatusInternalServerError,
+	gatehouse.CodeInvalidInput:      http.StatusBadRequest,
+	gatehouse.CodeFromHeaderMissing: http.StatusBadRequest,
+	gatehouse.CodeUnauthorized:      http.StatusUnauthorized,
+	gatehouse.CodeAbilityMissing:    http.StatusPaymentRequired,
+	gatehouse.CodeForbidden:         http.StatusForbidden,
+	gatehouse.CodeRateLimited:       http.StatusTooManyRequests,
+	gatehouse.CodeNotFound:          http.StatusNotFound,
+}
+
+type errorBody struct {
+	Error errorObject `json:"error"`
+}
+
+type errorObject struct {
+	Message string   `json:"message"`
+	Code    int      `json:"code"`
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// writeError answers with e as PagerDuty's error body.
+func writeError(w http.ResponseWriter, e *gatehouse.Error) {
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, errorBody{errorObject{Message: e.Message, Code: e.Code, Errors: e.Errors}})
+}
+
+// writeJSON answers with v as JSON, leaving < > & as they are, as PagerDuty
+// does.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	body := []byte(`{"error":{"message":"Internal Error","code":2000}}`)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+	} else {
+		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+var (
+	errNotFound     = &gatehouse.Error{Code: gatehouse.CodeNotFound, Message: "Not Found"}
+	errInternal     = &gatehouse.Error{Code: gatehouse.CodeInternal, Message: "Internal Error"}
+	errRateLimited  = &gatehouse.Error{Code: gatehouse.CodeRateLimited, Message: "Rate Limit Exceeded"}
+	errBearerNotYet = unauthorized("OAuth access tokens are not accepted by this server yet; use a REST API key")
+	errUnknownKey   = unauthorized("The API key is unknown, disabled or deleted")
+)
+
+// unauthorized is a 401 (code 2006) error explaining what was wrong.
+func unauthorized(why string) *gatehouse.Error {
+	return &gatehouse.Error{Code: gatehouse.CodeUnauthorized, Message: "Authentication failed", Errors: []string{why}}
+}

@@ -1,0 +1,301 @@
+// Package restapi serves PagerDuty's REST API v2: the front door that checks
+// every request's credential, plan, access level and rate limit, and the
+// handlers behind it, all speaking PagerDuty's JSON and errors.
+package restapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/ratelimit"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
+)
+
+// Store is what the REST API needs of the database.
+type Store interface {
+	// CredentialByHash returns the key with that hash, its account and, for a
+	// user token, its user; 2100 when no key has it.
+	CredentialByHash(ctx context.Context, hash [32]byte) (*sqlstore.Credential, error)
+	// ChangesAfter returns up to limit changes after afterID, oldest first.
+	ChangesAfter(ctx context.Context, afterID int64, limit int) ([]gatehouse.Change, error)
+	// LastChangeID returns the newest change's ID.
+	LastChangeID(ctx context.Context) (int64, error)
+	// TouchKeys moves the keys' last-used times forward.
+	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+}
+
+// Config configures a Server.
+type Config struct {
+	Store Store
+	// Limiter enforces RateLimit; nil or a RateLimit of 0 turns limits off.
+	Limiter ratelimit.Limiter
+	// RateLimit is how many requests a minute each general key, and each user
+	// across all their tokens, may make.
+	RateLimit int
+	// ExternalURL is the server's URL as clients reach it, for links.
+	ExternalURL string
+	Logger      *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// ChangePoll is how often the change feed is read; 200 ms when zero.
+	ChangePoll time.Duration
+	// Changed, if set, signals that this process just wrote a change, so the
+	// feed is read at once instead of at the next poll.
+	Changed <-chan struct{}
+	// CacheSize bounds the number of cached keys; 100 000 when zero.
+	CacheSize int
+}
+
+// DefaultRateLimit is PagerDuty's REST limit: 960 requests a minute.
+const DefaultRateLimit = 960
+
+// negativeTTL is how long an unknown key's hash is remembered.
+const negativeTTL = 5 * time.Second
+
+// Server is the REST API. Run its background work with Run.
+type Server struct {
+	cfg    Config
+	mux    *http.ServeMux
+	keys   *keyCache
+	usage  *usageTracker
+	limit  ratelimit.Limit
+	logger *slog.Logger
+	// feedReady is closed once the change feed's starting point is known;
+	// until then nothing is cached, so no change can be missed.
+	feedReady chan struct{}
+}
+
+// New returns a REST API server.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ChangePoll == 0 {
+		cfg.ChangePoll = 200 * time.Millisecond
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 100_000
+	}
+	s := &Server{
+		cfg:       cfg,
+		mux:       http.NewServeMux(),
+		keys:      newKeyCache(cfg.CacheSize),
+		usage:     newUsageTracker(),
+		limit:     ratelimit.Limit{Rate: cfg.RateLimit, Period: time.Minute},
+		logger:    cfg.Logger,
+		feedReady: make(chan struct{}),
+	}
+	s.routes()
+	return s
+}
+
+type principalKey struct{}
+
+// principalOf returns the principal the front door put in r's context.
+func principalOf(r *http.Request) *access.Principal {
+	return r.Context().Value(principalKey{}).(*access.Principal)
+}
+
+// ServeHTTP is the front door: credential, rate limit, plan and access level,
+// then the route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer s.recoverPanic(w, r)
+	p, err := s.authenticate(r.Context(), r.Header["Authorization"])
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.cfg.Limiter != nil && s.limit.Rate > 0 {
+		if !s.rateLimit(w, r, p) {
+			return
+		}
+	}
+	if err := p.Authorize(r.Method, access.PermRead); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.usage.record(p.KeyID, s.cfg.Now())
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+}
+
+// authenticate resolves an Authorization header to a principal, or returns
+// a 401 error.
+func (s *Server) authenticate(ctx context.Context, header []string) (*access.Principal, error) {
+	scheme, secret, problem := access.ParseAuthorization(header)
+	if problem != "" {
+		return nil, unauthorized(string(problem))
+	}
+	if scheme == access.SchemeBearer {
+		return nil, errBearerNotYet
+	}
+	hash := access.HashKey(secret)
+	if e, ok := s.keys.get(hash, s.cfg.Now); ok {
+		if e.principal == nil {
+			return nil, errUnknownKey
+		}
+		return e.principal, nil
+	}
+	return s.lookupKey(ctx, hash)
+}
+
+// lookupKey is the cache miss: ask the store, and remember the answer.
+func (s *Server) lookupKey(ctx context.Context, hash [32]byte) (*access.Principal, error) {
+	gen := s.keys.generation()
+	cred, err := s.cfg.Store.CredentialByHash(ctx, hash)
+	cacheable := s.feedStarted()
+	switch {
+	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
+		if cacheable {
+			s.keys.put(hash, cacheEntry{expires: s.cfg.Now().Add(negativeTTL)}, gen)
+		}
+		return nil, errUnknownKey
+	case err != nil:
+		return nil, fmt.Errorf("look up key: %w", err)
+	}
+	entry := cacheEntry{keyID: cred.Key.ID, accountID: cred.Account.ID}
+	if cred.User != nil {
+		entry.userID = cred.User.ID
+	}
+	if !cred.Key.Disabled() {
+		entry.principal = access.KeyPrincipal(cred.Key, cred.Account, cred.User)
+	}
+	if cacheable {
+		s.keys.put(hash, entry, gen)
+	}
+	if entry.principal == nil {
+		return nil, errUnknownKey
+	}
+	return entry.principal, nil
+}
+
+func (s *Server) feedStarted() bool {
+	select {
+	case <-s.feedReady:
+		return true
+	default:
+		return false
+	}
+}
+
+// rateLimit draws one request from p's allowance and sets PagerDuty's rate
+// limit headers. It answers 429 and returns false when none is left. When the
+// limiter fails (Redis down), the request goes through: a limit is not worth
+// an outage.
+func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *access.Principal) bool {
+	res, err := s.cfg.Limiter.Allow(r.Context(), p.RateLimitKey, s.limit)
+	if err != nil {
+		s.logger.Warn("rate limiter failed; request allowed", "err", err)
+		return true
+	}
+	h := w.Header()
+	h.Set("Ratelimit-Limit", strconv.Itoa(res.Limit))
+	h.Set("Ratelimit-Remaining", strconv.Itoa(res.Remaining))
+	h.Set("Ratelimit-Reset", strconv.Itoa(ceilSeconds(res.ResetAfter)))
+	if !res.Allowed {
+		h.Set("Retry-After", strconv.Itoa(max(ceilSeconds(res.RetryAfter), 1)))
+		writeError(w, errRateLimited)
+		return false
+	}
+	return true
+}
+
+func ceilSeconds(d time.Duration) int {
+	return int(math.Ceil(d.Seconds()))
+}
+
+// fail answers with err: its PagerDuty code if it has one, else a logged 500.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if e, ok := errors.AsType[*gatehouse.Error](err); ok {
+		writeError(w, e)
+		return
+	}
+	s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, errInternal)
+}
+
+func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	s.logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
+	writeError(w, errInternal)
+}
+
+// Run reads the change feed, so that keys disabled, deleted or changed
+// elsewhere stop working here within a poll, and flushes last-used times
+// every 30 seconds. It returns when ctx ends, after a last flush.
+func (s *Server) Run(ctx context.Context) error {
+	last, err := s.cfg.Store.LastChangeID(ctx)
+	for err != nil {
+		s.logger.Warn("change feed: cannot read the newest change; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+		last, err = s.cfg.Store.LastChangeID(ctx)
+	}
+	close(s.feedReady)
+
+	poll := time.NewTicker(s.cfg.ChangePoll)
+	defer poll.Stop()
+	flush := time.NewTicker(30 * time.Second)
+	defer flush.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := s.usage.flush(flushCtx, s.cfg.Store.TouchKeys); err != nil {
+				s.logger.Warn("last-used times not saved", "err", err)
+			}
+			return nil
+		case <-flush.C:
+			if err := s.usage.flush(ctx, s.cfg.Store.TouchKeys); err != nil {
+				s.logger.Warn("last-used times not saved; will retry", "err", err)
+			}
+			continue
+		case <-poll.C:
+		case <-s.cfg.Changed:
+		}
+		last = s.readChanges(ctx, last)
+	}
+}
+
+// readChanges applies the changes after last and returns the newest ID seen.
+func (s *Server) readChanges(ctx context.Context, last int64) int64 {
+	for {
+		changes, err := s.cfg.Store.ChangesAfter(ctx, last, 1000)
+		if err != nil {
+			if ctx.Err() == nil {
+				// Cached keys may now be stale for longer than promised: drop
+				// them all rather than serve a disabled key.
+				s.logger.Warn("change feed unreadable; cache cleared", "err", err)
+				s.keys.clear()
+			}
+			return last
+		}
+		for _, ch := range changes {
+			s.keys.apply(ch)
+			last = ch.ID
+		}
+		if len(changes) < 1000 {
+			return last
+		}
+	}
+}

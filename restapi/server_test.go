@@ -1,0 +1,501 @@
+package restapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/ratelimit"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
+	"github.com/gatehouse-dev/gatehouse/sqlstore/storetest"
+)
+
+// fixture is a REST API on a real store, served over real HTTP.
+type fixture struct {
+	store   *sqlstore.Store
+	server  *Server
+	URL     string
+	limiter *ratelimit.Memory
+	logs    *lockedBuffer
+	stop    func()
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type fixtureOption func(*Config)
+
+func withRateLimit(n int) fixtureOption { return func(c *Config) { c.RateLimit = n } }
+
+func newFixture(t *testing.T, store *sqlstore.Store, opts ...fixtureOption) *fixture {
+	t.Helper()
+	f := &fixture{store: store, limiter: ratelimit.NewMemory(), logs: &lockedBuffer{}}
+	cfg := Config{
+		Store:      store,
+		Limiter:    f.limiter,
+		RateLimit:  DefaultRateLimit,
+		Logger:     slog.New(slog.NewTextHandler(f.logs, nil)),
+		ChangePoll: 20 * time.Millisecond,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f.server = New(cfg)
+	ts := httptest.NewServer(f.server)
+	f.URL = ts.URL
+	f.server.cfg.ExternalURL = ts.URL
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		f.server.Run(ctx)
+		close(done)
+	}()
+	f.stop = func() {
+		cancel()
+		<-done
+	}
+	t.Cleanup(func() {
+		ts.Close()
+		f.stop()
+	})
+	<-f.server.feedReady
+	return f
+}
+
+// response is what a client sees.
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func (f *fixture) do(t *testing.T, method, path string, auth ...string) response {
+	t.Helper()
+	req, err := http.NewRequest(method, f.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range auth {
+		req.Header.Add("Authorization", a)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return response{resp.StatusCode, resp.Header, string(body)}
+}
+
+func token(key string) string { return "Token token=" + key }
+
+// mustKey creates a key in the store and returns it in full.
+func mustKey(t *testing.T, s *sqlstore.Store, a *gatehouse.Account, u *gatehouse.User, readOnly bool) (string, *gatehouse.APIKey) {
+	t.Helper()
+	kind := gatehouse.KeyGeneral
+	if u != nil {
+		kind = gatehouse.KeyUserToken
+	}
+	secret := access.GenerateKey(kind)
+	k := &gatehouse.APIKey{AccountID: a.ID, Kind: kind, Description: "test key", ReadOnly: readOnly,
+		Hash: access.HashKey(secret), Last4: access.Last4(secret), CreatedBy: gatehouse.CLIActor}
+	if u != nil {
+		k.UserID = u.ID
+	}
+	if err := s.CreateKey(context.Background(), k); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	return secret, k
+}
+
+// wantError checks a PagerDuty error answer and returns its errors lines.
+func wantError(t *testing.T, r response, status, code int, message string) []string {
+	t.Helper()
+	if r.Status != status {
+		t.Errorf("status = %d, want %d (body %s)", r.Status, status, r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	var body struct {
+		Error struct {
+			Message string
+			Code    int
+			Errors  []string
+		}
+	}
+	if err := json.Unmarshal([]byte(r.Body), &body); err != nil {
+		t.Fatalf("body %q is not a PagerDuty error: %v", r.Body, err)
+	}
+	if body.Error.Code != code || (message != "" && body.Error.Message != message) {
+		t.Errorf("error = %+v, want code %d, message %q", body.Error, code, message)
+	}
+	return body.Error.Errors
+}
+
+func TestAuthorizationHeaders(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	key, _ := mustKey(t, s, a, nil, false)
+	f := newFixture(t, s)
+	unknown := access.GenerateKey(gatehouse.KeyGeneral)
+
+	tests := []struct {
+		name   string
+		auth   []string
+		status int
+		why    string
+	}{
+		{"valid", []string{token(key)}, 200, ""},
+		{"quoted", []string{`Token token="` + key + `"`}, 200, ""},
+		{"missing", nil, 401, "The Authorization header is missing"},
+		{"empty key", []string{"Token token="}, 401, "The Authorization header carries no credential"},
+		{"19 characters", []string{token(key[:19])}, 401, "A REST API key is 20 characters of A-Z, a-z, 0-9, _, + and -"},
+		{"21 characters", []string{token(key + "x")}, 401, "A REST API key is 20 characters of A-Z, a-z, 0-9, _, + and -"},
+		{"non-ASCII", []string{token(key[:18] + "é")}, 401, "A REST API key is 20 characters of A-Z, a-z, 0-9, _, + and -"},
+		{"integration key", []string{token("0123456789abcdef0123456789abcdef")}, 401, "A REST API key is 20 characters of A-Z, a-z, 0-9, _, + and -"},
+		{"two headers", []string{token(key), token(key)}, 401, "The Authorization header must be given once"},
+		{"lower-case scheme", []string{"token token=" + key}, 401, `The Authorization header must be "Token token=<API key>" or "Bearer <OAuth token>"`},
+		{"no token=", []string{"Token " + key}, 401, `The Authorization header must be "Token token=<API key>" or "Bearer <OAuth token>"`},
+		{"unknown key", []string{token(unknown)}, 401, "The API key is unknown, disabled or deleted"},
+		{"unknown key again (cached)", []string{token(unknown)}, 401, "The API key is unknown, disabled or deleted"},
+		{"bearer", []string{"Bearer sometoken"}, 401, "OAuth access tokens are not accepted by this server yet; use a REST API key"},
+	}
+	for _, tt := range tests {
+		r := f.do(t, "GET", "/abilities", tt.auth...)
+		if tt.status == 200 {
+			if r.Status != 200 {
+				t.Errorf("%s: status %d, body %s", tt.name, r.Status, r.Body)
+			}
+			continue
+		}
+		t.Run(tt.name, func(t *testing.T) {
+			errs := wantError(t, r, 401, gatehouse.CodeUnauthorized, "Authentication failed")
+			if !slices.Equal(errs, []string{tt.why}) {
+				t.Errorf("errors = %q, want [%q]", errs, tt.why)
+			}
+			if r.Header.Get("Ratelimit-Limit") != "" {
+				t.Error("a refused credential drew on a rate limit")
+			}
+		})
+	}
+}
+
+func TestAbilities(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	biz, _ := storetest.MustCreateAccount(t, s, "biz", gatehouse.PlanBusiness)
+	basic, _ := storetest.MustCreateAccount(t, s, "basic", gatehouse.PlanBasic)
+	bizKey, _ := mustKey(t, s, biz, nil, true)
+	basicKey, _ := mustKey(t, s, basic, nil, false)
+	f := newFixture(t, s)
+
+	r := f.do(t, "GET", "/abilities", token(bizKey))
+	if r.Status != 200 || r.Body != `{"abilities":["advanced_permissions","read_only_users","rest_api","teams"]}` {
+		t.Errorf("GET /abilities (business) = %d %s", r.Status, r.Body)
+	}
+	// Each key sees its own account.
+	r = f.do(t, "GET", "/abilities", token(basicKey))
+	if r.Status != 200 || r.Body != `{"abilities":["rest_api"]}` {
+		t.Errorf("GET /abilities (basic) = %d %s", r.Status, r.Body)
+	}
+	if r := f.do(t, "GET", "/abilities/teams", token(bizKey)); r.Status != 204 || r.Body != "" {
+		t.Errorf("GET /abilities/teams (business) = %d %q, want 204", r.Status, r.Body)
+	}
+	wantError(t, f.do(t, "GET", "/abilities/teams", token(basicKey)), 402, gatehouse.CodeAbilityMissing, "The basic plan does not have the teams ability")
+	wantError(t, f.do(t, "GET", "/abilities/flying", token(bizKey)), 404, gatehouse.CodeNotFound, "Not Found")
+}
+
+func TestUsersMe(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	ada := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleLimitedUser)
+	tok, _ := mustKey(t, s, a, ada, false)
+	general, _ := mustKey(t, s, a, nil, false)
+	f := newFixture(t, s)
+
+	r := f.do(t, "GET", "/users/me", token(tok))
+	var got struct{ User map[string]any }
+	if err := json.Unmarshal([]byte(r.Body), &got); r.Status != 200 || err != nil {
+		t.Fatalf("GET /users/me = %d %s", r.Status, r.Body)
+	}
+	want := map[string]any{
+		"id": ada.ID, "type": "user", "summary": "ada", "name": "ada", "email": "ada@acme.example.com",
+		"self": f.URL + "/users/" + ada.ID, "html_url": f.URL + "/app/users/" + ada.ID,
+		"role": "limited_user", "time_zone": "Etc/UTC",
+	}
+	for k, v := range want {
+		if got.User[k] != v {
+			t.Errorf("user.%s = %v, want %v", k, got.User[k], v)
+		}
+	}
+
+	r = f.do(t, "GET", "/users/me", token(general))
+	wantBody := `{"error":"Because this request was made using an account-level access token, we were unable to determine the user's identity. Please use a user-level token."}`
+	if r.Status != 400 || r.Body != wantBody || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("GET /users/me with a general key = %d %s, want 400 %s", r.Status, r.Body, wantBody)
+	}
+}
+
+func TestReadOnlyKey(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	ro, _ := mustKey(t, s, a, nil, true)
+	full, _ := mustKey(t, s, a, nil, false)
+	f := newFixture(t, s)
+	if r := f.do(t, "GET", "/abilities", token(ro)); r.Status != 200 {
+		t.Errorf("read-only GET = %d", r.Status)
+	}
+	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH"} {
+		t.Run(method, func(t *testing.T) {
+			wantError(t, f.do(t, method, "/abilities", token(ro)), 403, gatehouse.CodeForbidden, "This API key is read-only: it may only make GET requests")
+			// A full key gets past the front door to the route: 404 here.
+			wantError(t, f.do(t, method, "/abilities", token(full)), 404, gatehouse.CodeNotFound, "Not Found")
+		})
+	}
+}
+
+func TestPlanWithoutRESTAPI(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "tiny", gatehouse.PlanLite)
+	key, _ := mustKey(t, s, a, nil, false)
+	f := newFixture(t, s)
+	for _, path := range []string{"/abilities", "/users/me", "/nowhere"} {
+		wantError(t, f.do(t, "GET", path, token(key)), 402, gatehouse.CodeAbilityMissing, "The REST API is not available on the lite plan")
+	}
+	// Granting the ability reaches the running server through the change feed.
+	if err := s.SetAbility(context.Background(), a.ID, gatehouse.AbilityRESTAPI, true); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the granted REST API to take effect", func() bool {
+		return f.do(t, "GET", "/abilities", token(key)).Status == 200
+	})
+}
+
+func TestUnknownPathAndPanic(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	key, _ := mustKey(t, s, a, nil, false)
+	f := newFixture(t, s)
+	wantError(t, f.do(t, "GET", "/no/such/thing", token(key)), 404, gatehouse.CodeNotFound, "Not Found")
+
+	f.server.handle("GET /boom", access.PermRead, func(w http.ResponseWriter, r *http.Request) error {
+		panic("kaboom")
+	})
+	wantError(t, f.do(t, "GET", "/boom", token(key)), 500, gatehouse.CodeInternal, "Internal Error")
+	if !strings.Contains(f.logs.String(), "panic in handler") || !strings.Contains(f.logs.String(), "kaboom") {
+		t.Errorf("the panic was not logged: %s", f.logs)
+	}
+	if strings.Contains(f.logs.String(), key) {
+		t.Error("a key was logged")
+	}
+}
+
+// waitFor polls cond until it holds or a second has passed: the change feed
+// promises that changes made elsewhere take effect within 1 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not happen within 1s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestKeyLifecycleTakesEffect(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	ada := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleUser)
+	key, k := mustKey(t, s, a, nil, false)
+	tok, _ := mustKey(t, s, a, ada, false)
+	f := newFixture(t, s)
+	ok := func(secret string) bool { return f.do(t, "GET", "/abilities", token(secret)).Status == 200 }
+
+	if !ok(key) || !ok(tok) {
+		t.Fatal("fresh keys do not work")
+	}
+	if err := s.DisableKey(ctx, a.ID, k.ID, gatehouse.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a disabled key to stop working", func() bool { return !ok(key) })
+	wantError(t, f.do(t, "GET", "/abilities", token(key)), 401, gatehouse.CodeUnauthorized, "Authentication failed")
+	if err := s.EnableKey(ctx, a.ID, k.ID, gatehouse.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "an enabled key to work again", func() bool { return ok(key) })
+	if err := s.DeleteKey(ctx, a.ID, k.ID, gatehouse.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a deleted key to stop working", func() bool { return !ok(key) })
+
+	// A role change is seen by the user's token.
+	if err := s.SetUserRole(ctx, a.ID, ada.ID, gatehouse.RoleObserver); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a role change to reach the token", func() bool {
+		return strings.Contains(f.do(t, "GET", "/users/me", token(tok)).Body, `"role":"observer"`)
+	})
+	// A removed user's token stops working.
+	if err := s.DeleteUser(ctx, a.ID, ada.ID, gatehouse.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a deleted user's token to stop working", func() bool { return !ok(tok) })
+	wantError(t, f.do(t, "GET", "/users/me", token(tok)), 401, gatehouse.CodeUnauthorized, "Authentication failed")
+}
+
+// TestChangesFromAnotherNode runs two servers on one database, on both
+// engines: a key disabled through one store stops working on the other node.
+func TestChangesFromAnotherNode(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		cli := storetest.Open(t, cfg)
+		node := storetest.Open(t, cfg)
+		a, _ := storetest.MustCreateAccount(t, cli, "acme", gatehouse.PlanBusiness)
+		key, k := mustKey(t, cli, a, nil, false)
+		f := newFixture(t, node, func(c *Config) { c.ChangePoll = 200 * time.Millisecond })
+		if r := f.do(t, "GET", "/abilities", token(key)); r.Status != 200 {
+			t.Fatalf("GET /abilities = %d", r.Status)
+		}
+		if err := cli.DisableKey(context.Background(), a.ID, k.ID, gatehouse.CLIActor); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "a key disabled on another node to stop working", func() bool {
+			return f.do(t, "GET", "/abilities", token(key)).Status == 401
+		})
+	})
+}
+
+func TestRateLimit(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	ada := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleUser)
+	key, _ := mustKey(t, s, a, nil, false)
+	other, _ := mustKey(t, s, a, nil, false)
+	tok1, _ := mustKey(t, s, a, ada, false)
+	tok2, _ := mustKey(t, s, a, ada, false)
+	f := newFixture(t, s, withRateLimit(3))
+	now := time.Now()
+	var mu sync.Mutex
+	f.limiter.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+
+	type headers struct{ Limit, Remaining, Reset, RetryAfter string }
+	get := func(secret string) (int, headers) {
+		r := f.do(t, "GET", "/abilities", token(secret))
+		return r.Status, headers{r.Header.Get("Ratelimit-Limit"), r.Header.Get("Ratelimit-Remaining"), r.Header.Get("Ratelimit-Reset"), r.Header.Get("Retry-After")}
+	}
+	for i, want := range []headers{{"3", "2", "20", ""}, {"3", "1", "40", ""}, {"3", "0", "60", ""}} {
+		status, h := get(key)
+		if status != 200 || h != want {
+			t.Errorf("request %d: %d %+v, want 200 %+v", i+1, status, h, want)
+		}
+	}
+	r := f.do(t, "GET", "/abilities", token(key))
+	wantError(t, r, 429, gatehouse.CodeRateLimited, "Rate Limit Exceeded")
+	if got := (headers{r.Header.Get("Ratelimit-Limit"), r.Header.Get("Ratelimit-Remaining"), r.Header.Get("Ratelimit-Reset"), r.Header.Get("Retry-After")}); got != (headers{"3", "0", "60", "20"}) {
+		t.Errorf("429 headers = %+v", got)
+	}
+	// Another key has its own allowance.
+	if status, _ := get(other); status != 200 {
+		t.Errorf("another key: %d, want 200", status)
+	}
+	// A user's tokens share one allowance.
+	get(tok1)
+	get(tok2)
+	get(tok1)
+	if status, _ := get(tok2); status != 429 {
+		t.Errorf("fourth request across one user's tokens: %d, want 429", status)
+	}
+	// The counter resets.
+	mu.Lock()
+	now = now.Add(time.Minute)
+	mu.Unlock()
+	if status, h := get(key); status != 200 || h.Remaining != "2" {
+		t.Errorf("after a minute: %d %+v, want 200 with 2 remaining", status, h)
+	}
+}
+
+func TestRateLimitOff(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	key, _ := mustKey(t, s, a, nil, false)
+	f := newFixture(t, s, withRateLimit(0))
+	for range 5 {
+		r := f.do(t, "GET", "/abilities", token(key))
+		if r.Status != 200 || r.Header.Get("Ratelimit-Limit") != "" {
+			t.Fatalf("with limits off: %d, ratelimit-limit %q", r.Status, r.Header.Get("Ratelimit-Limit"))
+		}
+	}
+}
+
+func TestLastUsedIsBatched(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	ada := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleUser)
+	tok, k := mustKey(t, s, a, ada, false)
+	f := newFixture(t, s)
+	for range 3 {
+		f.do(t, "GET", "/users/me", token(tok))
+	}
+	if got, _ := s.KeyByID(ctx, a.ID, k.ID); !got.LastUsedAt.IsZero() {
+		t.Errorf("last used was written per request: %v", got.LastUsedAt)
+	}
+	if n := len(f.server.usage.pending()); n != 1 {
+		t.Errorf("%d keys pending a last-used flush, want 1", n)
+	}
+	f.stop() // Run flushes as it ends.
+	got, _ := s.KeyByID(ctx, a.ID, k.ID)
+	if got.LastUsedAt.IsZero() || time.Since(got.LastUsedAt) > 2*time.Minute {
+		t.Errorf("after the flush, last used = %v", got.LastUsedAt)
+	}
+}
+
+func TestCacheStaysBounded(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	f := newFixture(t, s, func(c *Config) { c.CacheSize = 32 })
+	for range 100 {
+		f.do(t, "GET", "/abilities", token(access.GenerateKey(gatehouse.KeyGeneral)))
+	}
+	if n := f.server.keys.len(); n > 32 {
+		t.Errorf("cache holds %d entries, bound is 32", n)
+	}
+}
