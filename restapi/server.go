@@ -46,10 +46,9 @@ type Config struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// ChangePoll is how often the change feed is read; 200 ms when zero.
+	// Changes made by this process reach the server at once through
+	// ApplyChange.
 	ChangePoll time.Duration
-	// Changed, if set, signals that this process just wrote a change, so the
-	// feed is read at once instead of at the next poll.
-	Changed <-chan struct{}
 	// CacheSize bounds the number of cached keys; 100 000 when zero.
 	CacheSize int
 }
@@ -271,10 +270,16 @@ func (s *Server) Run(ctx context.Context) error {
 			}
 			continue
 		case <-poll.C:
-		case <-s.cfg.Changed:
 		}
 		last = s.readChanges(ctx, last)
 	}
+}
+
+// ApplyChange drops what ch makes stale from the server's caches. Wire it to
+// the store's OnChange, so that a change made in this process takes effect
+// before the call that made it returns.
+func (s *Server) ApplyChange(ch gatehouse.Change) {
+	s.keys.apply(ch)
 }
 
 // readChanges applies the changes after last and returns the newest ID seen.

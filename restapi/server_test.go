@@ -66,6 +66,7 @@ func newFixture(t *testing.T, store *sqlstore.Store, opts ...fixtureOption) *fix
 		o(&cfg)
 	}
 	f.server = New(cfg)
+	store.OnChange(f.server.ApplyChange)
 	ts := httptest.NewServer(f.server)
 	f.URL = ts.URL
 	f.server.cfg.ExternalURL = ts.URL
@@ -375,6 +376,48 @@ func TestKeyLifecycleTakesEffect(t *testing.T) {
 	}
 	waitFor(t, "a deleted user's token to stop working", func() bool { return !ok(tok) })
 	wantError(t, f.do(t, "GET", "/users/me", token(tok)), 401, gatehouse.CodeUnauthorized, "Authentication failed")
+}
+
+// TestChangesTakeEffectAtOnce: a change made through this node's store
+// needs no poll of the feed.
+func TestChangesTakeEffectAtOnce(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	ctx := context.Background()
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	ada := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleAdmin)
+	key, k := mustKey(t, s, a, nil, false)
+	tok, _ := mustKey(t, s, a, ada, false)
+	f := newFixture(t, s, func(c *Config) { c.ChangePoll = time.Hour })
+	steps := []struct {
+		name   string
+		change func() error
+		secret string
+		want   int
+	}{
+		{"fresh key", func() error { return nil }, key, 200},
+		{"disabled", func() error { return s.DisableKey(ctx, a.ID, k.ID, gatehouse.CLIActor) }, key, 401},
+		{"enabled", func() error { return s.EnableKey(ctx, a.ID, k.ID, gatehouse.CLIActor) }, key, 200},
+		{"deleted", func() error { return s.DeleteKey(ctx, a.ID, k.ID, gatehouse.CLIActor) }, key, 401},
+		{"token of an admin", func() error { return nil }, tok, 200},
+		{"user demoted to observer", func() error { return s.SetUserRole(ctx, a.ID, ada.ID, gatehouse.RoleObserver) }, tok, 200},
+		{"user removed", func() error { return s.DeleteUser(ctx, a.ID, ada.ID, gatehouse.CLIActor) }, tok, 401},
+	}
+	for _, step := range steps {
+		if err := step.change(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		r := f.do(t, "GET", "/users/me", token(step.secret))
+		if step.secret == key && r.Status == 400 {
+			r.Status = 200 // a general key's /users/me answer: the key works
+		}
+		if r.Status != step.want {
+			t.Errorf("%s: GET /users/me = %d %s, want %d", step.name, r.Status, r.Body, step.want)
+		}
+		if step.name == "user demoted to observer" && !strings.Contains(r.Body, `"role":"observer"`) {
+			t.Errorf("after the demotion, /users/me = %s", r.Body)
+		}
+	}
 }
 
 // TestChangesFromAnotherNode runs two servers on one database, on both

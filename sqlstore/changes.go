@@ -23,7 +23,7 @@ func (tx *Tx) recordChange(accountID string, kind gatehouse.ChangeKind, subjectI
 	if err != nil {
 		return fmt.Errorf("record change: %w", err)
 	}
-	tx.changed = true
+	tx.changes = append(tx.changes, gatehouse.Change{AccountID: accountID, Kind: kind, SubjectID: subjectID, At: tx.now})
 	return nil
 }
 

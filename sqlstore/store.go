@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,8 +43,9 @@ type Store struct {
 	read *sql.DB
 	// Now is the clock; one timestamp is taken per transaction.
 	Now func() time.Time
-	// changed has a value after a transaction that recorded a change commits.
-	changed chan struct{}
+	// onChange holds the functions told of each change this process commits.
+	onChangeMu sync.RWMutex
+	onChange   []func(gatehouse.Change)
 }
 
 type dialect int
@@ -60,7 +62,7 @@ func IsPostgresURL(u string) bool {
 
 // Open connects to the database cfg names. It does not migrate: call Migrate.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{Now: time.Now, changed: make(chan struct{}, 1)}
+	s := &Store{Now: time.Now}
 	switch {
 	case IsPostgresURL(cfg.DatabaseURL):
 		db, err := sql.Open("pgx", cfg.DatabaseURL)
@@ -171,8 +173,8 @@ type Tx struct {
 	tx    *sql.Tx
 	ctx   context.Context
 	now   time.Time
-	// changed is set when the transaction records a change.
-	changed bool
+	// changes are those the transaction recorded, told after it commits.
+	changes []gatehouse.Change
 }
 
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
@@ -217,19 +219,27 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	if tx.changed {
-		select {
-		case s.changed <- struct{}{}:
-		default: // a signal is already pending
+	if len(tx.changes) > 0 {
+		s.onChangeMu.RLock()
+		for _, fn := range s.onChange {
+			for _, ch := range tx.changes {
+				fn(ch)
+			}
 		}
+		s.onChangeMu.RUnlock()
 	}
 	return nil
 }
 
-// Changed signals after this process commits a change, so that its own
-// caches read the change feed at once rather than at their next poll.
-// Changes made by other processes are found only by polling the feed.
-func (s *Store) Changed() <-chan struct{} { return s.changed }
+// OnChange registers fn to be told of every change this process commits,
+// after the commit and before the call that made it returns, so that the
+// process's own caches never serve what it just changed. Changes made by
+// other processes are found by reading the feed (ChangesAfter).
+func (s *Store) OnChange(fn func(gatehouse.Change)) {
+	s.onChangeMu.Lock()
+	defer s.onChangeMu.Unlock()
+	s.onChange = append(s.onChange, fn)
+}
 
 func isUniqueViolation(err error) bool {
 	if e, ok := errors.AsType[*sqlite.Error](err); ok {

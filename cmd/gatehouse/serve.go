@@ -86,8 +86,8 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		RateLimit:   cfg.restRateLimit,
 		ExternalURL: cfg.externalURL,
 		Logger:      logger,
-		Changed:     store.Changed(),
 	})
+	store.OnChange(rest.ApplyChange)
 	background, stopBackground := context.WithCancel(context.Background())
 	backgroundDone := make(chan struct{})
 	go func() {
