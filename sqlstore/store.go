@@ -43,6 +43,8 @@ type Store struct {
 	read *sql.DB
 	// Now is the clock; one timestamp is taken per transaction.
 	Now func() time.Time
+	// dataDir holds the SQLite file; empty on PostgreSQL.
+	dataDir string
 	// onChange holds the functions told of each change this process commits.
 	onChangeMu sync.RWMutex
 	onChange   []func(gatehouse.Change)
@@ -95,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		read.SetMaxOpenConns(8)
 		read.SetMaxIdleConns(8)
-		s.dialect, s.write, s.read = dialectSQLite, write, read
+		s.dialect, s.write, s.read, s.dataDir = dialectSQLite, write, read, cfg.DataDir
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
