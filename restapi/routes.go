@@ -69,23 +69,32 @@ func (s *Server) getCurrentUser(w http.ResponseWriter, r *http.Request) error {
 
 // userBody is PagerDuty's User object.
 type userBody struct {
-	ID                string   `json:"id"`
-	Type              string   `json:"type"`
-	Summary           string   `json:"summary"`
-	Self              string   `json:"self"`
-	HTMLURL           string   `json:"html_url"`
-	Name              string   `json:"name"`
-	Email             string   `json:"email"`
-	TimeZone          string   `json:"time_zone"`
-	Color             string   `json:"color"`
-	Role              string   `json:"role"`
-	AvatarURL         string   `json:"avatar_url"`
-	Description       *string  `json:"description"`
-	InvitationSent    bool     `json:"invitation_sent"`
-	JobTitle          string   `json:"job_title"`
-	Teams             []string `json:"teams"`
-	ContactMethods    []string `json:"contact_methods"`
-	NotificationRules []string `json:"notification_rules"`
+	ID                string      `json:"id"`
+	Type              string      `json:"type"`
+	Summary           string      `json:"summary"`
+	Self              string      `json:"self"`
+	HTMLURL           string      `json:"html_url"`
+	Name              string      `json:"name"`
+	Email             string      `json:"email"`
+	TimeZone          string      `json:"time_zone"`
+	Color             string      `json:"color"`
+	Role              string      `json:"role"`
+	AvatarURL         string      `json:"avatar_url"`
+	Description       *string     `json:"description"`
+	InvitationSent    bool        `json:"invitation_sent"`
+	JobTitle          string      `json:"job_title"`
+	Teams             []reference `json:"teams"`
+	ContactMethods    []reference `json:"contact_methods"`
+	NotificationRules []reference `json:"notification_rules"`
+}
+
+// reference is PagerDuty's reference to another object.
+type reference struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Summary string `json:"summary"`
+	Self    string `json:"self"`
+	HTMLURL string `json:"html_url"`
 }
 
 var userColors = []string{"green", "red", "purple", "teal", "orange", "blue", "brown", "dark-slate-blue"}
@@ -104,8 +113,8 @@ func (s *Server) userBody(u *gatehouse.User) userBody {
 		Color:             userColors[int(emailHash[0])%len(userColors)],
 		Role:              string(u.Role),
 		AvatarURL:         "https://secure.gravatar.com/avatar/" + hex.EncodeToString(emailHash[:]) + ".png?d=mm&r=PG",
-		Teams:             []string{},
-		ContactMethods:    []string{},
-		NotificationRules: []string{},
+		Teams:             []reference{},
+		ContactMethods:    []reference{},
+		NotificationRules: []reference{},
 	}
 }
