@@ -52,6 +52,27 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
+var trackSourcesOnce sync.Once
+
+// trackSources looks at every source file of the module from inside a test.
+// go test caches a result by the files a test reads; the server's sources
+// reach this package only through a go build in a subprocess, so without
+// this a change to them would not rerun the cached e2e tests.
+func trackSources() {
+	filepath.WalkDir("..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != ".." {
+			return filepath.SkipDir
+		}
+		if ext := filepath.Ext(path); ext == ".go" || ext == ".sql" || d.Name() == "go.mod" {
+			os.Stat(path)
+		}
+		return nil
+	})
+}
+
 // server is a running `gatehouse serve` with a data directory of its own.
 type server struct {
 	// URL is where the server listens: http://127.0.0.1:PORT.
@@ -76,6 +97,7 @@ var (
 // failing the test unless it exits with status 0.
 func startServer(t *testing.T, extraArgs ...string) *server {
 	t.Helper()
+	trackSourcesOnce.Do(trackSources)
 	dataDir := t.TempDir()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, extraArgs...)
 	cmd := exec.Command(gatehouseBin, args...)
