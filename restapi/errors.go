@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"sync"
 
 	"github.com/gatehouse-dev/gatehouse"
 )
@@ -43,8 +44,10 @@ func writeError(w http.ResponseWriter, e *gatehouse.Error) {
 // writeJSON answers with v as JSON, leaving < > & as they are, as PagerDuty
 // does.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer jsonBuffers.Put(buf)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	body := []byte(`{"error":{"message":"Internal Error","code":2000}}`)
 	if err := enc.Encode(v); err != nil {
@@ -52,11 +55,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	} else {
 		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+var (
+	jsonBuffers     = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	jsonContentType = []string{"application/json"}
+)
 
 var (
 	errNotFound     = &gatehouse.Error{Code: gatehouse.CodeNotFound, Message: "Not Found"}

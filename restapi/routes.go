@@ -33,9 +33,12 @@ func (s *Server) handle(pattern string, perm access.Permission, h func(w http.Re
 }
 
 func (s *Server) listAbilities(w http.ResponseWriter, r *http.Request) error {
-	abilities := principalOf(r).Account.Abilities()
-	writeJSON(w, http.StatusOK, map[string][]string{"abilities": abilities})
+	writeJSON(w, http.StatusOK, abilitiesBody{principalOf(r).Account.Abilities()})
 	return nil
+}
+
+type abilitiesBody struct {
+	Abilities []string `json:"abilities"`
 }
 
 func (s *Server) getAbility(w http.ResponseWriter, r *http.Request) error {

@@ -61,12 +61,15 @@ const negativeTTL = 5 * time.Second
 
 // Server is the REST API. Run its background work with Run.
 type Server struct {
-	cfg    Config
-	mux    *http.ServeMux
-	keys   *keyCache
-	usage  *usageTracker
-	limit  ratelimit.Limit
-	logger *slog.Logger
+	cfg   Config
+	mux   *http.ServeMux
+	keys  *keyCache
+	usage *usageTracker
+	limit ratelimit.Limit
+	// limitHeader is the ratelimit-limit header's value, the same on every
+	// answer.
+	limitHeader []string
+	logger      *slog.Logger
 	// feedReady is closed once the change feed's starting point is known;
 	// until then nothing is cached, so no change can be missed.
 	feedReady chan struct{}
@@ -87,13 +90,14 @@ func New(cfg Config) *Server {
 		cfg.CacheSize = 100_000
 	}
 	s := &Server{
-		cfg:       cfg,
-		mux:       http.NewServeMux(),
-		keys:      newKeyCache(cfg.CacheSize),
-		usage:     newUsageTracker(),
-		limit:     ratelimit.Limit{Rate: cfg.RateLimit, Period: time.Minute},
-		logger:    cfg.Logger,
-		feedReady: make(chan struct{}),
+		cfg:         cfg,
+		mux:         http.NewServeMux(),
+		keys:        newKeyCache(cfg.CacheSize),
+		usage:       newUsageTracker(),
+		limit:       ratelimit.Limit{Rate: cfg.RateLimit, Period: time.Minute},
+		limitHeader: []string{strconv.Itoa(cfg.RateLimit)},
+		logger:      cfg.Logger,
+		feedReady:   make(chan struct{}),
 	}
 	s.routes()
 	return s
@@ -198,9 +202,11 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *access.Pri
 		return true
 	}
 	h := w.Header()
-	h.Set("Ratelimit-Limit", strconv.Itoa(res.Limit))
-	h.Set("Ratelimit-Remaining", strconv.Itoa(res.Remaining))
-	h.Set("Ratelimit-Reset", strconv.Itoa(ceilSeconds(res.ResetAfter)))
+	// Canonical keys assigned directly: Header.Set would check them again on
+	// every request.
+	h["Ratelimit-Limit"] = s.limitHeader
+	h["Ratelimit-Remaining"] = []string{strconv.Itoa(res.Remaining)}
+	h["Ratelimit-Reset"] = []string{strconv.Itoa(ceilSeconds(res.ResetAfter))}
 	if !res.Allowed {
 		h.Set("Retry-After", strconv.Itoa(max(ceilSeconds(res.RetryAfter), 1)))
 		writeError(w, errRateLimited)
