@@ -99,15 +99,26 @@ func RoleAllows(role gatehouse.Role, perm Permission) bool {
 }
 
 // Authorize decides whether p may make a REST request with method that needs
-// perm. It returns nil to allow, a 402 (code 2014) error when the account's
-// plan has no REST API, and a 403 (code 2010) error for a read-only key that
-// does not GET or a user whose role does not allow perm.
+// perm. It returns nil to allow; a 402 (code 2014) error when the account's
+// plan has no REST API, or no advanced permissions for a user token; and a
+// 403 (code 2010) error for a read-only key with any method but GET, a token
+// of a Limited Stakeholder, or a user whose role does not allow perm. The
+// token rules are checked on every request, not only when a token is made,
+// so a plan change or a demotion stops tokens that the rules no longer allow.
 func (p *Principal) Authorize(method string, perm Permission) error {
 	if !p.Account.Has(gatehouse.AbilityRESTAPI) {
 		return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The REST API is not available on the %s plan", p.Account.Plan)
 	}
-	if p.ReadOnly && method != http.MethodGet && method != http.MethodHead {
+	if p.ReadOnly && method != http.MethodGet {
 		return gatehouse.Errorf(gatehouse.CodeForbidden, "This API key is read-only: it may only make GET requests")
+	}
+	if p.Kind == CredentialUserToken {
+		if !p.Account.Has(gatehouse.AbilityAdvancedPermissions) {
+			return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "API user tokens need Advanced Permissions, which the %s plan does not have", p.Account.Plan)
+		}
+		if p.User.Role == gatehouse.RoleReadOnlyLimitedUser {
+			return gatehouse.Errorf(gatehouse.CodeForbidden, "Limited Stakeholders (read_only_limited_user) cannot have API user tokens")
+		}
 	}
 	if p.User != nil && !RoleAllows(p.User.Role, perm) {
 		return gatehouse.Errorf(gatehouse.CodeForbidden, "Your role, %s (%s), is not permitted to perform this action", p.User.Role.UIName(), p.User.Role)

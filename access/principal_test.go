@@ -22,9 +22,10 @@ func status(err error) int {
 }
 
 var (
-	business = &gatehouse.Account{ID: "PACCT01", Plan: gatehouse.PlanBusiness}
-	lite     = &gatehouse.Account{ID: "PACCT02", Plan: gatehouse.PlanLite}
-	basic    = &gatehouse.Account{ID: "PACCT03", Plan: gatehouse.PlanBasic}
+	business     = &gatehouse.Account{ID: "PACCT01", Plan: gatehouse.PlanBusiness}
+	lite         = &gatehouse.Account{ID: "PACCT02", Plan: gatehouse.PlanLite}
+	basic        = &gatehouse.Account{ID: "PACCT03", Plan: gatehouse.PlanBasic}
+	professional = &gatehouse.Account{ID: "PACCT04", Plan: gatehouse.PlanProfessional}
 )
 
 func userWith(role gatehouse.Role) *gatehouse.User {
@@ -55,7 +56,7 @@ func TestAuthorize(t *testing.T) {
 	}{
 		{"general full key", KeyPrincipal(&gatehouse.APIKey{ID: "K", Kind: gatehouse.KeyGeneral}, business, nil), all("yyyy")},
 		{"general read-only key", KeyPrincipal(&gatehouse.APIKey{ID: "K", Kind: gatehouse.KeyGeneral, ReadOnly: true}, business, nil),
-			[]row{{'y', 'y', 'y', 'y'}, {'y', 'y', 'y', 'y'}, {'f', 'f', 'f', 'f'}, {'f', 'f', 'f', 'f'}, {'f', 'f', 'f', 'f'}}},
+			[]row{{'y', 'y', 'y', 'y'}, {'f', 'f', 'f', 'f'}, {'f', 'f', 'f', 'f'}, {'f', 'f', 'f', 'f'}, {'f', 'f', 'f', 'f'}}},
 		{"general key on lite", KeyPrincipal(&gatehouse.APIKey{ID: "K", Kind: gatehouse.KeyGeneral}, lite, nil), all("pppp")},
 		{"read-only key on lite", KeyPrincipal(&gatehouse.APIKey{ID: "K", Kind: gatehouse.KeyGeneral, ReadOnly: true}, lite, nil), all("pppp")},
 		{"general key on basic", KeyPrincipal(&gatehouse.APIKey{ID: "K", Kind: gatehouse.KeyGeneral}, basic, nil), all("yyyy")},
@@ -66,8 +67,12 @@ func TestAuthorize(t *testing.T) {
 		{"restricted_access token", tokenOf(gatehouse.RoleRestrictedAccess, business), all("yyff")},
 		{"observer token", tokenOf(gatehouse.RoleObserver, business), all("yfff")},
 		{"read_only_user token", tokenOf(gatehouse.RoleReadOnlyUser, business), all("yfff")},
-		{"read_only_limited_user token", tokenOf(gatehouse.RoleReadOnlyLimitedUser, business), all("yfff")},
+		// Demoted after the token was made: the token stops.
+		{"read_only_limited_user token", tokenOf(gatehouse.RoleReadOnlyLimitedUser, business), all("ffff")},
 		{"admin token on lite", tokenOf(gatehouse.RoleAdmin, lite), all("pppp")},
+		// The plan lost advanced permissions after the token was made.
+		{"admin token on professional", tokenOf(gatehouse.RoleAdmin, professional), all("pppp")},
+		{"general key on professional", KeyPrincipal(&gatehouse.APIKey{ID: "K", Kind: gatehouse.KeyGeneral}, professional, nil), all("yyyy")},
 	}
 	letter := map[int]byte{0: 'y', http.StatusForbidden: 'f', http.StatusPaymentRequired: 'p'}
 	for _, c := range cases {

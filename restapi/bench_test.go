@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
@@ -19,7 +20,7 @@ func benchServer(b *testing.B, n int) (*Server, [][]string) {
 	s := storetest.OpenSQLite(b)
 	a, _ := storetest.MustCreateAccount(b, s, "bench", gatehouse.PlanBusiness)
 	srv := New(Config{Store: s})
-	close(srv.feedReady)
+	srv.feedReadAt.Store(time.Now().Add(time.Hour).UnixNano())
 	headers := make([][]string, n)
 	for i := range headers {
 		secret := access.GenerateKey(gatehouse.KeyGeneral)

@@ -15,6 +15,10 @@ type keyCache struct {
 	mu      sync.RWMutex
 	entries map[[32]byte]cacheEntry
 	max     int
+	// unknown counts the entries of unknown hashes, which may fill at most
+	// maxUnknown() of the cache, so a flood of made-up keys cannot push out
+	// the keys in use.
+	unknown int
 	// gen counts invalidations. A lookup notes it before asking the store and
 	// caches its answer only if no change came in between, so an answer read
 	// before a change is never cached after it.
@@ -37,11 +41,11 @@ func newKeyCache(max int) *keyCache {
 }
 
 // get returns the entry for hash, if a live one is cached.
-func (c *keyCache) get(hash [32]byte, now func() time.Time) (cacheEntry, bool) {
+func (c *keyCache) get(hash [32]byte, now time.Time) (cacheEntry, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[hash]
 	c.mu.RUnlock()
-	if ok && !e.expires.IsZero() && now().After(e.expires) {
+	if ok && !e.expires.IsZero() && now.After(e.expires) {
 		return cacheEntry{}, false
 	}
 	return e, ok
@@ -63,17 +67,47 @@ func (c *keyCache) put(hash [32]byte, e cacheEntry, gen uint64) {
 	if gen != c.gen {
 		return
 	}
-	if len(c.entries) >= c.max {
-		drop := max(c.max/16, 1)
-		for h := range c.entries {
-			delete(c.entries, h)
-			if drop--; drop == 0 {
-				break
-			}
-		}
+	if old, ok := c.entries[hash]; ok && old.isUnknown() {
+		c.unknown--
+	}
+	switch {
+	case e.isUnknown() && c.unknown >= c.maxUnknown():
+		c.evict(true)
+	case len(c.entries) >= c.max:
+		c.evict(false)
 	}
 	c.entries[hash] = e
+	if e.isUnknown() {
+		c.unknown++
+	}
 }
+
+func (c *keyCache) maxUnknown() int { return max(c.max/4, 1) }
+
+// evict drops a random sixteenth of the cache (map iteration order is
+// random), or of its unknown hashes only.
+func (c *keyCache) evict(unknownOnly bool) {
+	drop := max(c.max/16, 1)
+	for h, e := range c.entries {
+		if unknownOnly && !e.isUnknown() {
+			continue
+		}
+		c.delete(h, e)
+		if drop--; drop == 0 {
+			return
+		}
+	}
+}
+
+func (c *keyCache) delete(hash [32]byte, e cacheEntry) {
+	delete(c.entries, hash)
+	if e.isUnknown() {
+		c.unknown--
+	}
+}
+
+// isUnknown reports whether e stands for a hash no key has.
+func (e cacheEntry) isUnknown() bool { return e.keyID == "" }
 
 // apply drops what a change makes stale. A changed key also drops every
 // unknown hash, since a key just created or imported may have one of them.
@@ -94,7 +128,7 @@ func (c *keyCache) apply(ch gatehouse.Change) {
 			stale = true
 		}
 		if stale {
-			delete(c.entries, h)
+			c.delete(h, e)
 		}
 	}
 }
@@ -104,6 +138,7 @@ func (c *keyCache) clear() {
 	c.mu.Lock()
 	c.gen++
 	clear(c.entries)
+	c.unknown = 0
 	c.mu.Unlock()
 }
 

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"path"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -70,8 +72,14 @@ type Server struct {
 	// answer.
 	limitHeader []string
 	logger      *slog.Logger
-	// feedReady is closed once the change feed's starting point is known;
-	// until then nothing is cached, so no change can be missed.
+	// feedReadAt is when the last successful read of the change feed began,
+	// in Unix nanoseconds; 0 before the first. Cached keys are trusted only
+	// while it is recent, so a feed that stalls (a hung database) makes every
+	// request ask the store instead of serving a key disabled meanwhile.
+	feedReadAt atomic.Int64
+	// maxFeedAge is how old feedReadAt may be for the cache to be used.
+	maxFeedAge time.Duration
+	// feedReady is closed after the first successful read of the feed.
 	feedReady chan struct{}
 }
 
@@ -98,6 +106,7 @@ func New(cfg Config) *Server {
 		limitHeader: []string{strconv.Itoa(cfg.RateLimit)},
 		logger:      cfg.Logger,
 		feedReady:   make(chan struct{}),
+		maxFeedAge:  cfg.ChangePoll + 800*time.Millisecond,
 	}
 	s.routes()
 	return s
@@ -114,6 +123,12 @@ func principalOf(r *http.Request) *access.Principal {
 // then the route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.recoverPanic(w, r)
+	if !isCleanPath(r.URL.Path) {
+		// ServeMux would answer an HTML redirect; PagerDuty has no such
+		// paths.
+		writeError(w, errNotFound)
+		return
+	}
 	p, err := s.authenticate(r.Context(), r.Header["Authorization"])
 	if err != nil {
 		s.fail(w, r, err)
@@ -132,6 +147,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 }
 
+// isCleanPath reports whether p is a path ServeMux serves as it is: rooted,
+// with no empty, "." or ".." segment.
+func isCleanPath(p string) bool {
+	return p != "" && p[0] == '/' && path.Clean(p) == p || p == "/"
+}
+
 // authenticate resolves an Authorization header to a principal, or returns
 // a 401 error.
 func (s *Server) authenticate(ctx context.Context, header []string) (*access.Principal, error) {
@@ -143,20 +164,26 @@ func (s *Server) authenticate(ctx context.Context, header []string) (*access.Pri
 		return nil, errBearerNotYet
 	}
 	hash := access.HashKey(secret)
-	if e, ok := s.keys.get(hash, s.cfg.Now); ok {
-		if e.principal == nil {
-			return nil, errUnknownKey
+	now := s.cfg.Now()
+	// Whether the cache may be used is decided before the store is read: an
+	// answer read before the feed was known to be current is never cached.
+	fresh := now.UnixNano()-s.feedReadAt.Load() < int64(s.maxFeedAge)
+	if fresh {
+		if e, ok := s.keys.get(hash, now); ok {
+			if e.principal == nil {
+				return nil, errUnknownKey
+			}
+			return e.principal, nil
 		}
-		return e.principal, nil
 	}
-	return s.lookupKey(ctx, hash)
+	return s.lookupKey(ctx, hash, fresh)
 }
 
-// lookupKey is the cache miss: ask the store, and remember the answer.
-func (s *Server) lookupKey(ctx context.Context, hash [32]byte) (*access.Principal, error) {
+// lookupKey is the cache miss: ask the store, and remember the answer when
+// cacheable.
+func (s *Server) lookupKey(ctx context.Context, hash [32]byte, cacheable bool) (*access.Principal, error) {
 	gen := s.keys.generation()
 	cred, err := s.cfg.Store.CredentialByHash(ctx, hash)
-	cacheable := s.feedStarted()
 	switch {
 	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
 		if cacheable {
@@ -180,15 +207,6 @@ func (s *Server) lookupKey(ctx context.Context, hash [32]byte) (*access.Principa
 		return nil, errUnknownKey
 	}
 	return entry.principal, nil
-}
-
-func (s *Server) feedStarted() bool {
-	select {
-	case <-s.feedReady:
-		return true
-	default:
-		return false
-	}
 }
 
 // rateLimit draws one request from p's allowance and sets PagerDuty's rate
@@ -245,6 +263,7 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 // elsewhere stop working here within a poll, and flushes last-used times
 // every 30 seconds. It returns when ctx ends, after a last flush.
 func (s *Server) Run(ctx context.Context) error {
+	started := s.cfg.Now()
 	last, err := s.cfg.Store.LastChangeID(ctx)
 	for err != nil {
 		s.logger.Warn("change feed: cannot read the newest change; retrying", "err", err)
@@ -253,8 +272,10 @@ func (s *Server) Run(ctx context.Context) error {
 			return nil
 		case <-time.After(time.Second):
 		}
+		started = s.cfg.Now()
 		last, err = s.cfg.Store.LastChangeID(ctx)
 	}
+	s.feedReadAt.Store(started.UnixNano())
 	close(s.feedReady)
 
 	poll := time.NewTicker(s.cfg.ChangePoll)
@@ -289,7 +310,11 @@ func (s *Server) ApplyChange(ch gatehouse.Change) {
 }
 
 // readChanges applies the changes after last and returns the newest ID seen.
+// A read that takes longer than the cache may trust the feed is abandoned.
 func (s *Server) readChanges(ctx context.Context, last int64) int64 {
+	started := s.cfg.Now()
+	ctx, cancel := context.WithTimeout(ctx, s.maxFeedAge)
+	defer cancel()
 	for {
 		changes, err := s.cfg.Store.ChangesAfter(ctx, last, 1000)
 		if err != nil {
@@ -306,6 +331,7 @@ func (s *Server) readChanges(ctx context.Context, last int64) int64 {
 			last = ch.ID
 		}
 		if len(changes) < 1000 {
+			s.feedReadAt.Store(started.UnixNano())
 			return last
 		}
 	}

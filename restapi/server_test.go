@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -302,6 +303,63 @@ func TestPlanWithoutRESTAPI(t *testing.T) {
 	})
 }
 
+// TestRoutePermissions: each route's own permission is checked for user
+// tokens, so a token can do only what its user's role can.
+func TestRoutePermissions(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	f := newFixture(t, s)
+	f.server.handle("POST /manage", access.PermManage, func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusCreated)
+		return nil
+	})
+	general, _ := mustKey(t, s, a, nil, false)
+	if r := f.do(t, "POST", "/manage", token(general)); r.Status != http.StatusCreated {
+		t.Errorf("general key: %d %s", r.Status, r.Body)
+	}
+	for _, tt := range []struct {
+		role gatehouse.Role
+		want int
+	}{
+		{gatehouse.RoleAdmin, 201},
+		{gatehouse.RoleUser, 201},
+		{gatehouse.RoleLimitedUser, 403},
+		{gatehouse.RoleRestrictedAccess, 403},
+		{gatehouse.RoleObserver, 403},
+		{gatehouse.RoleReadOnlyUser, 403},
+	} {
+		u := storetest.MustCreateUser(t, s, a, string(tt.role), tt.role)
+		tok, _ := mustKey(t, s, a, u, false)
+		r := f.do(t, "POST", "/manage", token(tok))
+		if tt.want == 403 {
+			wantError(t, r, 403, gatehouse.CodeForbidden, fmt.Sprintf("Your role, %s (%s), is not permitted to perform this action", tt.role.UIName(), tt.role))
+		} else if r.Status != tt.want {
+			t.Errorf("%s token: %d %s, want %d", tt.role, r.Status, r.Body, tt.want)
+		}
+	}
+}
+
+func TestUncleanPaths(t *testing.T) {
+	t.Parallel()
+	s := storetest.OpenSQLite(t)
+	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+	key, _ := mustKey(t, s, a, nil, false)
+	f := newFixture(t, s)
+	for _, p := range []string{"//abilities", "/abilities/", "/abilities/../users/me", "/./abilities"} {
+		req, _ := http.NewRequest("GET", f.URL+"/x", nil)
+		req.URL.Path = p
+		req.Header.Set("Authorization", token(key))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantError(t, response{resp.StatusCode, resp.Header, string(body)}, 404, gatehouse.CodeNotFound, "Not Found")
+	}
+}
+
 func TestUnknownPathAndPanic(t *testing.T) {
 	t.Parallel()
 	s := storetest.OpenSQLite(t)
@@ -401,6 +459,16 @@ func TestChangesTakeEffectAtOnce(t *testing.T) {
 		{"deleted", func() error { return s.DeleteKey(ctx, a.ID, k.ID, gatehouse.CLIActor) }, key, 401},
 		{"token of an admin", func() error { return nil }, tok, 200},
 		{"user demoted to observer", func() error { return s.SetUserRole(ctx, a.ID, ada.ID, gatehouse.RoleObserver) }, tok, 200},
+		{"user demoted to Limited Stakeholder", func() error {
+			return s.SetUserRole(ctx, a.ID, ada.ID, gatehouse.RoleReadOnlyLimitedUser)
+		}, tok, 403},
+		{"user promoted again", func() error { return s.SetUserRole(ctx, a.ID, ada.ID, gatehouse.RoleUser) }, tok, 200},
+		{"account lost advanced permissions", func() error {
+			return s.SetAbility(ctx, a.ID, gatehouse.AbilityAdvancedPermissions, false)
+		}, tok, 402},
+		{"account got them back", func() error {
+			return s.SetAbility(ctx, a.ID, gatehouse.AbilityAdvancedPermissions, true)
+		}, tok, 200},
 		{"user removed", func() error { return s.DeleteUser(ctx, a.ID, ada.ID, gatehouse.CLIActor) }, tok, 401},
 	}
 	for _, step := range steps {

@@ -177,6 +177,10 @@ func TestServeFirstAndSecondStart(t *testing.T) {
 		if code, body := getWithKey(t, second.URL+"/abilities", key[1]); code != http.StatusOK || !strings.Contains(body, `"rest_api"`) {
 			t.Errorf("GET /abilities with the first key = %d %s", code, body)
 		}
+		// An unclean path is a PagerDuty 404, not a redirect.
+		if code, body := getWithKey(t, second.URL+"//abilities", key[1]); code != http.StatusNotFound || !strings.Contains(body, `"code":2100`) {
+			t.Errorf("GET //abilities = %d %s, want 404 code 2100", code, body)
+		}
 		second.shutdown(t)
 		if out := second.stdout.String(); out != "" {
 			t.Errorf("second start printed %q, want nothing", out)

@@ -194,13 +194,12 @@ func newLimiter(url string) (ratelimit.Limiter, error) {
 // newHandler routes every door of the server: operations endpoints, and the
 // REST API at the root, as PagerDuty's paths are.
 func newHandler(store *sqlstore.Store, rest http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/", rest)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	ops := http.NewServeMux()
+	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	ops.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -211,5 +210,15 @@ func newHandler(store *sqlstore.Store, rest http.Handler) http.Handler {
 		}
 		io.WriteString(w, "ok\n")
 	})
-	return mux
+	// Paths are dispatched here rather than by one ServeMux, which would
+	// answer unclean REST paths with an HTML redirect before the REST API's
+	// own rules (authentication first, JSON errors) could apply.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz":
+			ops.ServeHTTP(w, r)
+		default:
+			rest.ServeHTTP(w, r)
+		}
+	})
 }
