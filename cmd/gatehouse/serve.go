@@ -56,7 +56,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if cfg.restRateLimit < 0 {
 		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
 	}
-	limiter, err := newLimiter(cfg.redisURL)
+	limiter, err := newLimiter(cfg.redisURL, logger)
 	if err != nil {
 		return err
 	}
@@ -179,8 +179,10 @@ and see README.md for the CLI (gatehouse keys, users and accounts).
 }
 
 // newLimiter returns the rate limiter: shared through Redis when url is set,
-// in memory otherwise.
-func newLimiter(url string) (ratelimit.Limiter, error) {
+// in memory otherwise. A Redis that fails or is slow costs a request at most
+// a few hundred milliseconds once: the node then limits in memory for a
+// while before trying Redis again.
+func newLimiter(url string, logger *slog.Logger) (ratelimit.Limiter, error) {
 	if url == "" {
 		return ratelimit.NewMemory(), nil
 	}
@@ -188,7 +190,19 @@ func newLimiter(url string) (ratelimit.Limiter, error) {
 	if err != nil {
 		return nil, usagef("--redis-url: %v", err)
 	}
-	return ratelimit.NewRedis(redis.NewClient(opts)), nil
+	opts.DialTimeout = 500 * time.Millisecond
+	opts.ReadTimeout = 250 * time.Millisecond
+	opts.WriteTimeout = 250 * time.Millisecond
+	opts.PoolTimeout = 500 * time.Millisecond
+	opts.MaxRetries = -1 // a retry would double the wait; the fallback answers instead
+	return &ratelimit.Fallback{
+		Primary:   ratelimit.NewRedis(redis.NewClient(opts)),
+		Secondary: ratelimit.NewMemory(),
+		Cooldown:  10 * time.Second,
+		OnFailure: func(err error) {
+			logger.Warn("Redis rate limiter failed; limiting in memory on this node for 10s", "err", err)
+		},
+	}, nil
 }
 
 // newHandler routes every door of the server: operations endpoints, and the
