@@ -22,6 +22,8 @@ var adminCommands = map[string]adminCommand{
 	"accounts list":   runAccountsList,
 	"users create":    runUsersCreate,
 	"users list":      runUsersList,
+	"users set-role":  runUsersSetRole,
+	"users delete":    runUsersDelete,
 }
 
 // adminFlags are the flags every admin subcommand shares.
@@ -243,4 +245,67 @@ func runUsersList(ctx context.Context, args []string, getenv env, stdout, stderr
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s (%s)\t%s\n", u.ID, u.Email, u.Name, u.Role, u.Role.UIName(), u.CreatedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+func runUsersSetRole(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("users set-role", "users set-role --account S --email E --role R [--json]", stderr)
+	var af adminFlags
+	af.register(fs)
+	subdomain := fs.String("account", "", "the account's subdomain")
+	email := fs.String("email", "", "the user's email")
+	role := fs.String("role", "", "the new base role")
+	if err := parseAdmin(fs, args, getenv, "account", "email", "role"); err != nil {
+		return err
+	}
+	store, account, err := openAccount(ctx, &af, *subdomain)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.UserByEmail(ctx, account.ID, *email)
+	if err != nil {
+		return err
+	}
+	if _, err := gatehouse.ParseRole(*role); err != nil {
+		return err
+	}
+	if err := store.SetUserRole(ctx, account.ID, u.ID, gatehouse.Role(*role)); err != nil {
+		return err
+	}
+	u.Role = gatehouse.Role(*role)
+	if af.jsonOut {
+		return printJSON(stdout, struct {
+			User userJSON `json:"user"`
+		}{newUserJSON(u, "")})
+	}
+	fmt.Fprintf(stdout, "%s is now %s (%s).\n", u.Email, u.Role, u.Role.UIName())
+	return nil
+}
+
+func runUsersDelete(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	fs := newFlagSet("users delete", "users delete --account S --email E [--json]", stderr)
+	var af adminFlags
+	af.register(fs)
+	subdomain := fs.String("account", "", "the account's subdomain")
+	email := fs.String("email", "", "the user's email")
+	if err := parseAdmin(fs, args, getenv, "account", "email"); err != nil {
+		return err
+	}
+	store, account, err := openAccount(ctx, &af, *subdomain)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	u, err := store.UserByEmail(ctx, account.ID, *email)
+	if err != nil {
+		return err
+	}
+	if err := store.DeleteUser(ctx, account.ID, u.ID, gatehouse.CLIActor); err != nil {
+		return err
+	}
+	if af.jsonOut {
+		return printJSON(stdout, map[string]string{"id": u.ID, "status": "deleted"})
+	}
+	fmt.Fprintf(stdout, "Removed %s (%s) and their API user tokens.\n", u.Email, u.ID)
+	return nil
 }

@@ -120,6 +120,25 @@ func TestKeysLifecycleWhileServing(t *testing.T) {
 		if !strings.Contains(text, "ada@example.com") || !strings.Contains(text, "never") {
 			t.Errorf("keys list lacks ada's token:\n%s", text)
 		}
+
+		// A role change and a removal from the CLI reach the running server.
+		if out, stderr, code := cli("users", "set-role", "--account", "default", "--email", "ada@example.com", "--role", "read_only_limited_user"); code != 0 || out != "ada@example.com is now read_only_limited_user (Limited Stakeholder).\n" {
+			t.Fatalf("users set-role: %d %q %q", code, out, stderr)
+		}
+		waitForStatus(t, srv.URL+"/users/me", tok, 403)
+		cli("users", "set-role", "--account", "default", "--email", "ada@example.com", "--role", "observer")
+		waitForStatus(t, srv.URL+"/users/me", tok, 200)
+		if _, body := getWithKey(t, srv.URL+"/users/me", tok); !strings.Contains(body, `"role":"observer"`) {
+			t.Errorf("after set-role observer, /users/me = %s", body)
+		}
+		if out, stderr, code := cli("users", "delete", "--account", "default", "--email", "ada@example.com"); code != 0 || !strings.Contains(out, "Removed ada@example.com") {
+			t.Fatalf("users delete: %d %q %q", code, out, stderr)
+		}
+		waitForStatus(t, srv.URL+"/users/me", tok, 401)
+		text, _, _ = cli("keys", "list", "--account", "default")
+		if strings.Contains(text, "ada@example.com") {
+			t.Errorf("a removed user's token is still listed:\n%s", text)
+		}
 	})
 }
 

@@ -64,7 +64,8 @@ Usage:
   gatehouse migrate [flags]          apply database migrations and exit
   gatehouse version                  print the version
   gatehouse accounts create|list     manage accounts
-  gatehouse users create|list        manage users of an account
+  gatehouse users create|list|set-role|delete
+                                     manage users of an account
   gatehouse keys create|import|list|disable|enable|delete
                                      manage REST API keys of an account
 

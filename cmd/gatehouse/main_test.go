@@ -275,7 +275,11 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"no command", nil, 2, "gatehouse: no command given"},
 		{"unknown command", []string{"frobnicate"}, 2, `gatehouse: unknown command "frobnicate"`},
-		{"unknown subcommand", []string{"users", "delete"}, 2, `gatehouse: users: unknown subcommand "delete"`},
+		{"unknown subcommand", []string{"users", "remove"}, 2, `gatehouse: users: unknown subcommand "remove"`},
+		{"set-role to owner", append([]string{"users", "set-role", "--account", "acme", "--email", "ada@example.com", "--role", "owner"}, db...), 1, "gatehouse: The account owner's role cannot be given or taken"},
+		{"set-role unknown role", append([]string{"users", "set-role", "--account", "acme", "--email", "ada@example.com", "--role", "boss"}, db...), 1, `gatehouse: Role "boss" is not one of owner, admin, user, limited_user, observer, restricted_access, read_only_user, read_only_limited_user`},
+		{"set-role unknown user", append([]string{"users", "set-role", "--account", "acme", "--email", "nobody@example.com", "--role", "user"}, db...), 1, `gatehouse: User "nobody@example.com" not found`},
+		{"delete the owner", append([]string{"users", "delete", "--account", "acme", "--email", "owner@acme.example.com"}, db...), 1, "gatehouse: The account owner cannot be removed"},
 		{"unknown flag", []string{"accounts", "list", "--colour"}, 2, "gatehouse: accounts list: flag provided but not defined: -colour"},
 		{"missing flags", []string{"accounts", "create", "--name", "X"}, 2, "gatehouse: accounts create: missing --subdomain, --plan"},
 		{"bad log format", []string{"serve", "--log-format", "xml"}, 2, `gatehouse: --log-format must be text or json, not "xml"`},
