@@ -181,6 +181,7 @@ func TestKeysBadInput(t *testing.T) {
 		{"read-only token", []string{"keys", "create", "--account", "biz", "--user", "ada@example.com", "--description", "d", "--read-only"}, 2, "gatehouse: --read-only is for general keys: a user token can do what its user's role allows"},
 		{"import 19 characters", []string{"keys", "import", "--account", "biz", "--description", "d", "y_hgyKEgwHWwTb5y8Gn"}, 1, "gatehouse: A REST API key is 20 characters of A-Z, a-z, 0-9, _, + and -"},
 		{"import twice", []string{"keys", "import", "--account", "biz", "--description", "d", "y_hgyKEgwHWwTb5y8Gno"}, 1, "gatehouse: This key is already in use"},
+		{"import a key that reads as a flag", []string{"keys", "import", "--account", "biz", "--description", "d", "-bcdefghijklmnopqrst"}, 2, "gatehouse: keys import: flag provided but not defined: -<key …qrst>"},
 		{"import without key", []string{"keys", "import", "--account", "biz", "--description", "d"}, 2, "gatehouse: keys import: give the key to import as the one argument, or - to read it from standard input"},
 		{"disable a token", []string{"keys", "disable", "--account", "biz", created.APIKey.ID}, 1, "gatehouse: Only general access keys can be disabled; a user token can only be deleted"},
 		{"disable unknown", []string{"keys", "disable", "--account", "biz", "PNOPE00"}, 1, "gatehouse: API key PNOPE00 not found"},

@@ -11,10 +11,12 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/access"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
@@ -89,19 +91,40 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "version":
+		if len(rest) > 0 {
+			return usagef("version: unexpected argument %q", rest[0])
+		}
 		fmt.Fprintf(stdout, "gatehouse %s\n", version())
 		return nil
 	case "accounts", "users", "keys":
+		subs := subcommandsOf(cmd)
 		if len(rest) == 0 {
-			return usagef("%s: missing subcommand", cmd)
+			return usagef("%s: missing subcommand: %s", cmd, strings.Join(subs, ", "))
+		}
+		switch rest[0] {
+		case "-h", "-help", "--help", "help":
+			fmt.Fprintf(stdout, "Usage: gatehouse %s %s [flags]\nRun 'gatehouse %s SUBCOMMAND -h' for a subcommand's flags.\n", cmd, strings.Join(subs, "|"), cmd)
+			return nil
 		}
 		sub, ok := adminCommands[cmd+" "+rest[0]]
 		if !ok {
-			return usagef("%s: unknown subcommand %q", cmd, rest[0])
+			return usagef("%s: unknown subcommand %q: %s", cmd, rest[0], strings.Join(subs, ", "))
 		}
 		return sub(ctx, rest[1:], getenv, stdout, stderr)
 	}
 	return usagef("unknown command %q", cmd)
+}
+
+// subcommandsOf lists the subcommands of an admin command, sorted.
+func subcommandsOf(cmd string) []string {
+	var subs []string
+	for name := range adminCommands {
+		if group, sub, _ := strings.Cut(name, " "); group == cmd {
+			subs = append(subs, sub)
+		}
+	}
+	slices.Sort(subs)
+	return subs
 }
 
 func version() string {
@@ -152,9 +175,21 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv env) error {
 			usage()
 			return err
 		}
-		return usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+		return usageError{redactKeys(fmt.Sprintf("%s: %v", fs.Name(), err), args)}
 	}
 	return nil
+}
+
+// redactKeys replaces in msg every argument that has the shape of a REST API
+// key (an imported key may start with "-" and so read as a flag) by its last
+// four characters, so that no error message shows a key.
+func redactKeys(msg string, args []string) string {
+	for _, arg := range args {
+		if access.ValidKeyChars(arg) {
+			msg = strings.ReplaceAll(msg, arg[1:], "<key …"+access.Last4(arg)+">")
+		}
+	}
+	return msg
 }
 
 // parseWithArgs is parseFlags for commands that take arguments: flags may

@@ -275,7 +275,9 @@ func TestBadInput(t *testing.T) {
 	}{
 		{"no command", nil, 2, "gatehouse: no command given"},
 		{"unknown command", []string{"frobnicate"}, 2, `gatehouse: unknown command "frobnicate"`},
-		{"unknown subcommand", []string{"users", "remove"}, 2, `gatehouse: users: unknown subcommand "remove"`},
+		{"unknown subcommand", []string{"users", "remove"}, 2, `gatehouse: users: unknown subcommand "remove": create, delete, list, set-role`},
+		{"missing subcommand", []string{"keys"}, 2, "gatehouse: keys: missing subcommand: create, delete, disable, enable, import, list"},
+		{"version with arguments", []string{"version", "x"}, 2, `gatehouse: version: unexpected argument "x"`},
 		{"set-role to owner", append([]string{"users", "set-role", "--account", "acme", "--email", "ada@example.com", "--role", "owner"}, db...), 1, "gatehouse: The account owner's role cannot be given or taken"},
 		{"set-role unknown role", append([]string{"users", "set-role", "--account", "acme", "--email", "ada@example.com", "--role", "boss"}, db...), 1, `gatehouse: Role "boss" is not one of owner, admin, user, limited_user, observer, restricted_access, read_only_user, read_only_limited_user`},
 		{"set-role unknown user", append([]string{"users", "set-role", "--account", "acme", "--email", "nobody@example.com", "--role", "user"}, db...), 1, `gatehouse: User "nobody@example.com" not found`},
@@ -331,7 +333,7 @@ func TestEnvironmentAndFlagPrecedence(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"-h"}, {"serve", "-h"}, {"users", "create", "-h"}} {
+	for _, args := range [][]string{{"-h"}, {"serve", "-h"}, {"users", "create", "-h"}, {"keys", "-h"}, {"accounts", "--help"}} {
 		var out, errOut bytes.Buffer
 		err := run(context.Background(), args, noEnv, &out, &errOut)
 		if code := exitCode(err, io.Discard); code != 0 || out.Len()+errOut.Len() == 0 || !strings.Contains(out.String()+errOut.String(), "Usage") {
