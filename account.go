@@ -57,6 +57,8 @@ func (a *Account) Validate() error {
 	}
 	if a.Name == "" {
 		problems = append(problems, "Name must not be empty")
+	} else if p := TextProblem("Name", a.Name); p != "" {
+		problems = append(problems, p)
 	}
 	if _, err := ParsePlan(string(a.Plan)); err != nil {
 		problems = append(problems, err.(*Error).Errors...)

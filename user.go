@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // User is a member of an account.
@@ -23,8 +24,12 @@ type User struct {
 // DefaultTimeZone is a new user's time zone unless another is given.
 const DefaultTimeZone = "Etc/UTC"
 
-// NormalizeEmail trims and lower-cases an email address.
+// NormalizeEmail trims and lower-cases an email address. Invalid UTF-8 is
+// left as it is, for ValidateEmail to refuse, rather than silently replaced.
 func NormalizeEmail(email string) string {
+	if !utf8.ValidString(email) {
+		return email
+	}
 	return strings.ToLower(strings.TrimSpace(email))
 }
 
@@ -32,7 +37,7 @@ func NormalizeEmail(email string) string {
 // "ada@example.com".
 func ValidateEmail(email string) error {
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || addr.Name != "" || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
+	if err != nil || TextProblem("Email", email) != "" || addr.Address != email || addr.Name != "" || !strings.Contains(email[strings.LastIndexByte(email, '@'):], ".") {
 		return InvalidInput(fmt.Sprintf("Email %q is not a valid address", email))
 	}
 	return nil
@@ -47,6 +52,8 @@ func (u *User) ValidateFor(account *Account) error {
 	}
 	if strings.TrimSpace(u.Name) == "" {
 		problems = append(problems, "Name must not be empty")
+	} else if p := TextProblem("Name", u.Name); p != "" {
+		problems = append(problems, p)
 	}
 	if _, err := ParseRole(string(u.Role)); err != nil {
 		problems = append(problems, err.(*Error).Errors...)

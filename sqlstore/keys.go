@@ -64,6 +64,9 @@ func validateKey(k *gatehouse.APIKey) error {
 	case n > maxDescriptionLength:
 		problems = append(problems, fmt.Sprintf("Description must be at most %d characters", maxDescriptionLength))
 	}
+	if p := gatehouse.TextProblem("Description", k.Description); p != "" {
+		problems = append(problems, p)
+	}
 	switch k.Kind {
 	case gatehouse.KeyGeneral:
 		if k.UserID != "" {

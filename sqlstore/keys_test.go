@@ -226,6 +226,8 @@ func TestCreateKeyRejects(t *testing.T) {
 			problem string
 		}{
 			{"blank description", general(func(k *gatehouse.APIKey) { k.Description = " \t " }), 2001, "Description must not be empty"},
+			{"invalid UTF-8", general(func(k *gatehouse.APIKey) { k.Description = "bad\xff" }), 2001, "Description must be valid UTF-8"},
+			{"control character", general(func(k *gatehouse.APIKey) { k.Description = "two\nlines" }), 2001, "Description must not contain control characters"},
 			{"long description", general(func(k *gatehouse.APIKey) { k.Description = strings.Repeat("é", 256) }), 2001, "Description must be at most 255 characters"},
 			{"unknown kind", general(func(k *gatehouse.APIKey) { k.Kind = "oauth" }), 2001, `Key kind "oauth" is not one of general, user_token`},
 			{"general key with a user", general(func(k *gatehouse.APIKey) { k.UserID = ada.ID }), 2001, "A general access key has no user"},

@@ -39,7 +39,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		opts = append(opts, goose.WithSessionLocker(locker))
 	}
 	if s.dialect == dialectSQLite {
-		unlock, err := lockFile(ctx, filepath.Join(s.dataDir, "gatehouse.db.migrate-lock"))
+		unlock, err := s.lockDataDir(ctx)
 		if err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
@@ -57,6 +57,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
+}
+
+// lockDataDir serialises the processes that open or migrate the SQLite
+// database in the data folder.
+func (s *Store) lockDataDir(ctx context.Context) (unlock func(), err error) {
+	return lockFile(ctx, filepath.Join(s.dataDir, "gatehouse.db.lock"))
 }
 
 // lockFile takes an exclusive lock on the file at path, waiting for other

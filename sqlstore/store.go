@@ -98,6 +98,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		read.SetMaxOpenConns(8)
 		read.SetMaxIdleConns(8)
 		s.dialect, s.write, s.read, s.dataDir = dialectSQLite, write, read, cfg.DataDir
+		// The first connection to a new file turns it to WAL, which can fail
+		// with SQLITE_BUSY, busy timeout or not, while another process does
+		// the same: processes take turns.
+		unlock, err := s.lockDataDir(ctx)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		defer unlock()
+		if _, err := s.write.ExecContext(ctx, "SELECT 1"); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
@@ -108,7 +121,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 func sqliteDSN(path string, readOnly bool) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
 		q.Add("_pragma", p)
 	}
 	if readOnly {

@@ -128,6 +128,7 @@ func TestCreateAccountRejects(t *testing.T) {
 			{"unknown plan", gatehouse.Account{Subdomain: "x", Name: "A", Plan: "gold"}, owner(), `Plan "gold" is not one of lite, basic, free, professional, business, enterprise`},
 			{"bad subdomain", gatehouse.Account{Subdomain: "Has Space", Name: "A", Plan: "basic"}, owner(), `Subdomain "Has Space" must be 1 to 63 lower-case letters, digits and inner hyphens`},
 			{"empty name", gatehouse.Account{Subdomain: "x", Plan: "basic"}, owner(), "Name must not be empty"},
+			{"name with NUL", gatehouse.Account{Subdomain: "x", Name: "A\x00", Plan: "basic"}, owner(), "Name must not contain control characters"},
 			{"owner not owner", gatehouse.Account{Subdomain: "x", Name: "A", Plan: "basic"}, &gatehouse.User{Email: "o@example.com", Name: "O", Role: gatehouse.RoleAdmin}, `The first user of an account is its owner, not "admin"`},
 			{"bad owner email", gatehouse.Account{Subdomain: "x", Name: "A", Plan: "basic"}, &gatehouse.User{Email: "nope", Name: "O", Role: gatehouse.RoleOwner}, `Email "nope" is not a valid address`},
 		}
@@ -224,6 +225,8 @@ func TestCreateUserRejects(t *testing.T) {
 		}{
 			{"duplicate email", gatehouse.User{AccountID: business.ID, Email: "TAKEN@biz.example.com", Name: "T", Role: "user"}, `Email "taken@biz.example.com" is already taken in this account`},
 			{"malformed email", gatehouse.User{AccountID: business.ID, Email: "not-an-email", Name: "T", Role: "user"}, `Email "not-an-email" is not a valid address`},
+			{"name not UTF-8", gatehouse.User{AccountID: business.ID, Email: "x@example.com", Name: "bad\xff", Role: "user"}, "Name must be valid UTF-8"},
+			{"email not UTF-8", gatehouse.User{AccountID: business.ID, Email: "b\xffd@example.com", Name: "T", Role: "user"}, `Email "b\xffd@example.com" is not a valid address`},
 			{"unknown role", gatehouse.User{AccountID: business.ID, Email: "x@example.com", Name: "T", Role: "superuser"}, `Role "superuser" is not one of owner, admin, user, limited_user, observer, restricted_access, read_only_user, read_only_limited_user`},
 			{"owner", gatehouse.User{AccountID: business.ID, Email: "x@example.com", Name: "T", Role: "owner"}, "An account has one owner, created with the account; choose another role"},
 			{"observer without advanced permissions", gatehouse.User{AccountID: basic.ID, Email: "x@example.com", Name: "T", Role: "observer"}, `Role "observer" needs the advanced_permissions ability, which plan "basic" does not have`},
