@@ -32,6 +32,8 @@ type Store interface {
 	LastChangeID(ctx context.Context) (int64, error)
 	// TouchKeys moves the keys' last-used times forward.
 	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// PruneChanges deletes the changes recorded before cutoff.
+	PruneChanges(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Config configures a Server.
@@ -57,6 +59,9 @@ type Config struct {
 
 // DefaultRateLimit is PagerDuty's REST limit: 960 requests a minute.
 const DefaultRateLimit = 960
+
+// changeRetention is how long rows of the change feed are kept.
+const changeRetention = 24 * time.Hour
 
 // negativeTTL is how long an unknown key's hash is remembered.
 const negativeTTL = 5 * time.Second
@@ -282,6 +287,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer poll.Stop()
 	flush := time.NewTicker(30 * time.Second)
 	defer flush.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -294,6 +301,11 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-flush.C:
 			if err := s.usage.flush(ctx, s.cfg.Store.TouchKeys); err != nil {
 				s.logger.Warn("last-used times not saved; will retry", "err", err)
+			}
+			continue
+		case <-prune.C:
+			if _, err := s.cfg.Store.PruneChanges(ctx, s.cfg.Now().Add(-changeRetention)); err != nil {
+				s.logger.Warn("old changes not pruned; will retry", "err", err)
 			}
 			continue
 		case <-poll.C:

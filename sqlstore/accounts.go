@@ -135,7 +135,7 @@ func (s *Store) account(ctx context.Context, where string, arg any, what string)
 
 // Accounts returns every account, ordered by subdomain.
 func (s *Store) Accounts(ctx context.Context) ([]*gatehouse.Account, error) {
-	rows, err := s.query(ctx, "SELECT "+accountColumns+" FROM accounts ORDER BY subdomain")
+	rows, err := s.query(ctx, "SELECT "+accountColumns+" FROM accounts ORDER BY "+s.byteOrder("subdomain"))
 	if err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}

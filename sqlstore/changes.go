@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 )
@@ -58,4 +59,15 @@ func (s *Store) LastChangeID(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("last change: %w", err)
 	}
 	return id, nil
+}
+
+// PruneChanges deletes the changes recorded before cutoff and returns how
+// many it deleted. Servers read the feed every fraction of a second, so a
+// day's worth is far more than any of them needs.
+func (s *Store) PruneChanges(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, s.rebind("DELETE FROM changes WHERE created_at < ?"), micros(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("prune changes: %w", err)
+	}
+	return res.RowsAffected()
 }

@@ -181,7 +181,7 @@ func (s *Store) UserTokens(ctx context.Context, accountID, userID string) ([]*ga
 }
 
 func (s *Store) keys(ctx context.Context, where string, args ...any) ([]*gatehouse.APIKey, error) {
-	rows, err := s.query(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE "+where+" ORDER BY created_at, id", args...)
+	rows, err := s.query(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE "+where+" ORDER BY created_at, "+s.byteOrder("id"), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}

@@ -174,6 +174,15 @@ func (s *Store) rebind(query string) string {
 	return b.String()
 }
 
+// byteOrder makes column sort by its bytes, as SQLite does, whatever the
+// collation of the PostgreSQL database, so lists come in one order on both.
+func (s *Store) byteOrder(column string) string {
+	if s.dialect == dialectPostgres {
+		return column + ` COLLATE "C"`
+	}
+	return column
+}
+
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return s.read.QueryContext(ctx, s.rebind(query), args...)
 }

@@ -334,3 +334,60 @@ func TestChangeFeed(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneChanges(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		day1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		s.Now = func() time.Time { return day1 }
+		a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		s.Now = func() time.Time { return day1.Add(48 * time.Hour) }
+		u := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleUser)
+		n, err := s.PruneChanges(ctx, day1.Add(24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("PruneChanges = %d, %v, want 1 (the account's change)", n, err)
+		}
+		changes, _ := s.ChangesAfter(ctx, 0, 10)
+		if len(changes) != 1 || changes[0].SubjectID != u.ID {
+			t.Errorf("after pruning, changes = %+v, want only the user's", changes)
+		}
+		if last, _ := s.LastChangeID(ctx); last != changes[0].ID {
+			t.Errorf("LastChangeID = %d, want %d", last, changes[0].ID)
+		}
+	})
+}
+
+// TestBootstrapConcurrently: several nodes starting at once on an empty
+// database create one account between them.
+func TestBootstrapConcurrently(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		ctx := context.Background()
+		nodes := []*sqlstore.Store{storetest.Open(t, cfg), storetest.Open(t, cfg), storetest.Open(t, cfg)}
+		created := make(chan bool, len(nodes))
+		for _, s := range nodes {
+			go func() {
+				a := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
+				owner := &gatehouse.User{Email: "owner@example.com", Name: "Owner", Role: gatehouse.RoleOwner}
+				ok, err := s.Bootstrap(ctx, a, owner, nil)
+				if err != nil {
+					t.Errorf("Bootstrap: %v", err)
+				}
+				created <- ok
+			}()
+		}
+		n := 0
+		for range nodes {
+			if <-created {
+				n++
+			}
+		}
+		accounts, _ := nodes[0].Accounts(ctx)
+		if n != 1 || len(accounts) != 1 {
+			t.Errorf("%d nodes created the account; %d accounts; want 1 and 1", n, len(accounts))
+		}
+	})
+}

@@ -83,7 +83,7 @@ func (s *Store) user(ctx context.Context, where string, accountID, arg any, what
 
 // Users returns the users of the account, ordered by email.
 func (s *Store) Users(ctx context.Context, accountID string) ([]*gatehouse.User, error) {
-	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY email", accountID)
+	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY "+s.byteOrder("email"), accountID)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
