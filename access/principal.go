@@ -18,6 +18,7 @@ const (
 	CredentialSession
 )
 
+// String names the kind for people, such as "user token".
 func (k CredentialKind) String() string {
 	switch k {
 	case CredentialGeneralKey:
@@ -152,6 +153,8 @@ var keyActionVerbs = map[KeyAction]string{
 	DeleteUserToken:   "delete",
 }
 
+// String says the action for people, such as "disable general access REST
+// API keys".
 func (a KeyAction) String() string {
 	if a >= CreateUserToken {
 		return keyActionVerbs[a] + " API user tokens"
