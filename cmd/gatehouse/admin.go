@@ -26,15 +26,22 @@ var adminCommands = map[string]adminCommand{
 	"users delete":    runUsersDelete,
 }
 
-// adminFlags are the flags every admin subcommand shares.
+// adminFlags are the flags every admin subcommand shares, and --account of
+// those that act on one account.
 type adminFlags struct {
 	db      databaseFlags
 	jsonOut bool
+	account string
 }
 
 func (a *adminFlags) register(fs *flag.FlagSet) {
 	a.db.register(fs)
 	fs.BoolVar(&a.jsonOut, "json", false, "print JSON instead of text")
+}
+
+func (a *adminFlags) registerWithAccount(fs *flag.FlagSet) {
+	a.register(fs)
+	fs.StringVar(&a.account, "account", "", "the account's subdomain")
 }
 
 // parseAdmin parses args and checks that every flag in required was given a
@@ -170,12 +177,12 @@ func runAccountsList(ctx context.Context, args []string, getenv env, stdout, std
 }
 
 // openAccount opens the store and finds the account named by --account.
-func openAccount(ctx context.Context, af *adminFlags, subdomain string) (*sqlstore.Store, *gatehouse.Account, error) {
-	store, err := af.db.open(ctx)
+func (a *adminFlags) openAccount(ctx context.Context) (*sqlstore.Store, *gatehouse.Account, error) {
+	store, err := a.db.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	account, err := store.AccountBySubdomain(ctx, subdomain)
+	account, err := store.AccountBySubdomain(ctx, a.account)
 	if err != nil {
 		store.Close()
 		return nil, nil, err
@@ -186,15 +193,14 @@ func openAccount(ctx context.Context, af *adminFlags, subdomain string) (*sqlsto
 func runUsersCreate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users create", "users create --account S --email E --name N --role R [--json]", stderr)
 	var af adminFlags
-	af.register(fs)
-	subdomain := fs.String("account", "", "the account's subdomain")
+	af.registerWithAccount(fs)
 	email := fs.String("email", "", "the user's email, unique in the account")
 	name := fs.String("name", "", "the user's name")
 	role := fs.String("role", "", "base role: admin, user, limited_user, observer, restricted_access, read_only_user or read_only_limited_user")
 	if err := parseAdmin(fs, args, getenv, "account", "email", "name", "role"); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &af, *subdomain)
+	store, account, err := af.openAccount(ctx)
 	if err != nil {
 		return err
 	}
@@ -216,12 +222,11 @@ func runUsersCreate(ctx context.Context, args []string, getenv env, stdout, stde
 func runUsersList(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users list", "users list --account S [--json]", stderr)
 	var af adminFlags
-	af.register(fs)
-	subdomain := fs.String("account", "", "the account's subdomain")
+	af.registerWithAccount(fs)
 	if err := parseAdmin(fs, args, getenv, "account"); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &af, *subdomain)
+	store, account, err := af.openAccount(ctx)
 	if err != nil {
 		return err
 	}
@@ -250,14 +255,13 @@ func runUsersList(ctx context.Context, args []string, getenv env, stdout, stderr
 func runUsersSetRole(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users set-role", "users set-role --account S --email E --role R [--json]", stderr)
 	var af adminFlags
-	af.register(fs)
-	subdomain := fs.String("account", "", "the account's subdomain")
+	af.registerWithAccount(fs)
 	email := fs.String("email", "", "the user's email")
 	role := fs.String("role", "", "the new base role")
 	if err := parseAdmin(fs, args, getenv, "account", "email", "role"); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &af, *subdomain)
+	store, account, err := af.openAccount(ctx)
 	if err != nil {
 		return err
 	}
@@ -285,13 +289,12 @@ func runUsersSetRole(ctx context.Context, args []string, getenv env, stdout, std
 func runUsersDelete(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users delete", "users delete --account S --email E [--json]", stderr)
 	var af adminFlags
-	af.register(fs)
-	subdomain := fs.String("account", "", "the account's subdomain")
+	af.registerWithAccount(fs)
 	email := fs.String("email", "", "the user's email")
 	if err := parseAdmin(fs, args, getenv, "account", "email"); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &af, *subdomain)
+	store, account, err := af.openAccount(ctx)
 	if err != nil {
 		return err
 	}

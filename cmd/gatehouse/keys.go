@@ -73,7 +73,6 @@ func accessLevel(k *gatehouse.APIKey) string {
 // keyFlags are the flags of keys create and keys import.
 type keyFlags struct {
 	admin       adminFlags
-	account     string
 	description string
 	readOnly    bool
 	user        string
@@ -83,7 +82,6 @@ func (kf *keyFlags) register(fs interface {
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
 }) {
-	fs.StringVar(&kf.account, "account", "", "the account's subdomain")
 	fs.StringVar(&kf.description, "description", "", "what the key is for (required; it cannot be changed later)")
 	fs.BoolVar(&kf.readOnly, "read-only", false, "a general key that may only make GET requests")
 	fs.StringVar(&kf.user, "user", "", "make a user token for the user with this email instead of a general key")
@@ -114,12 +112,12 @@ func (kf *keyFlags) newKey(ctx context.Context, store *sqlstore.Store, account *
 func runKeysCreate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys create", "keys create --account S --description D [--read-only | --user EMAIL] [--json]", stderr)
 	var kf keyFlags
-	kf.admin.register(fs)
+	kf.admin.registerWithAccount(fs)
 	kf.register(fs)
 	if err := parseAdmin(fs, args, getenv, "account", "description"); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &kf.admin, kf.account)
+	store, account, err := kf.admin.openAccount(ctx)
 	if err != nil {
 		return err
 	}
@@ -151,7 +149,7 @@ func emailOf(u *gatehouse.User) string {
 func runKeysImport(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys import", "keys import --account S --description D [--read-only | --user EMAIL] [--json] KEY|-", stderr)
 	var kf keyFlags
-	kf.admin.register(fs)
+	kf.admin.registerWithAccount(fs)
 	kf.register(fs)
 	positional, err := parseWithArgs(fs, args, getenv)
 	if err != nil {
@@ -174,7 +172,7 @@ func runKeysImport(ctx context.Context, args []string, getenv env, stdout, stder
 	if err := access.ValidateImported(secret); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &kf.admin, kf.account)
+	store, account, err := kf.admin.openAccount(ctx)
 	if err != nil {
 		return err
 	}
@@ -197,12 +195,11 @@ func runKeysImport(ctx context.Context, args []string, getenv env, stdout, stder
 func runKeysList(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys list", "keys list --account S [--json]", stderr)
 	var af adminFlags
-	af.register(fs)
-	subdomain := fs.String("account", "", "the account's subdomain")
+	af.registerWithAccount(fs)
 	if err := parseAdmin(fs, args, getenv, "account"); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &af, *subdomain)
+	store, account, err := af.openAccount(ctx)
 	if err != nil {
 		return err
 	}
@@ -270,8 +267,7 @@ var keyChangeActions = map[string][2]access.KeyAction{
 func runKeyChange(ctx context.Context, verb string, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys "+verb, "keys "+verb+" --account S KEY_ID", stderr)
 	var af adminFlags
-	af.register(fs)
-	subdomain := fs.String("account", "", "the account's subdomain")
+	af.registerWithAccount(fs)
 	positional, err := parseWithArgs(fs, args, getenv)
 	if err != nil {
 		return err
@@ -283,7 +279,7 @@ func runKeyChange(ctx context.Context, verb string, args []string, getenv env, s
 	if err := requireFlags(fs, "account"); err != nil {
 		return err
 	}
-	store, account, err := openAccount(ctx, &af, *subdomain)
+	store, account, err := af.openAccount(ctx)
 	if err != nil {
 		return err
 	}
