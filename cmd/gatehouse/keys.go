@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -78,10 +79,7 @@ type keyFlags struct {
 	user        string
 }
 
-func (kf *keyFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	BoolVar(*bool, string, bool, string)
-}) {
+func (kf *keyFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&kf.description, "description", "", "what the key is for (required; it cannot be changed later)")
 	fs.BoolVar(&kf.readOnly, "read-only", false, "a general key that may only make GET requests")
 	fs.StringVar(&kf.user, "user", "", "make a user token for the user with this email instead of a general key")
