@@ -3,6 +3,7 @@ package gatehouse
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // PagerDuty's error codes, as the REST API returns them in error.code.
@@ -55,4 +56,14 @@ func ErrorCode(err error) int {
 		return e.Code
 	}
 	return CodeInternal
+}
+
+// notOneOf is the 2001 error for a value outside a fixed list, naming the
+// list.
+func notOneOf[T ~string](field, value string, valid []T) *Error {
+	names := make([]string, len(valid))
+	for i, v := range valid {
+		names[i] = string(v)
+	}
+	return InvalidInput(fmt.Sprintf("%s %q is not one of %s", field, value, strings.Join(names, ", ")))
 }

@@ -1,10 +1,8 @@
 package gatehouse
 
 import (
-	"fmt"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // Abilities an account may have. PagerDuty lists them at GET /abilities.
@@ -47,11 +45,7 @@ var planAbilities = map[Plan][]string{
 func ParsePlan(s string) (Plan, error) {
 	p := Plan(s)
 	if _, ok := planAbilities[p]; !ok {
-		names := make([]string, len(Plans))
-		for i, p := range Plans {
-			names[i] = string(p)
-		}
-		return "", InvalidInput(fmt.Sprintf("Plan %q is not one of %s", s, strings.Join(names, ", ")))
+		return "", notOneOf("Plan", s, Plans)
 	}
 	return p, nil
 }

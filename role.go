@@ -1,10 +1,5 @@
 package gatehouse
 
-import (
-	"fmt"
-	"strings"
-)
-
 // Role is a user's base role, by its API value.
 type Role string
 
@@ -42,11 +37,7 @@ var roleUINames = map[Role]string{
 func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if _, ok := roleUINames[r]; !ok {
-		names := make([]string, len(Roles))
-		for i, r := range Roles {
-			names[i] = string(r)
-		}
-		return "", InvalidInput(fmt.Sprintf("Role %q is not one of %s", s, strings.Join(names, ", ")))
+		return "", notOneOf("Role", s, Roles)
 	}
 	return r, nil
 }
@@ -54,19 +45,8 @@ func ParseRole(s string) (Role, error) {
 // UIName is the role's name in PagerDuty's web app, such as "Global Admin".
 func (r Role) UIName() string { return roleUINames[r] }
 
-// IsManager reports whether the role is user (Manager) or above.
-func (r Role) IsManager() bool {
-	return r == RoleOwner || r == RoleAdmin || r == RoleUser
-}
-
 // IsAdmin reports whether the role is admin or owner.
 func (r Role) IsAdmin() bool { return r == RoleOwner || r == RoleAdmin }
-
-// IsReadOnly reports whether the role may only read: the two stakeholder
-// roles and the observer.
-func (r Role) IsReadOnly() bool {
-	return r == RoleReadOnlyUser || r == RoleReadOnlyLimitedUser || r == RoleObserver
-}
 
 // RequiredAbility is the ability an account needs before a user may hold the
 // role, or "" when every account may have it.

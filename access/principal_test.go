@@ -147,6 +147,10 @@ func TestGeneralKeyActions(t *testing.T) {
 	}
 }
 
+// seedAdmins are the roles the seeds call "Account Owners and Admins", stated
+// here rather than taken from the code under test.
+var seedAdmins = map[gatehouse.Role]bool{gatehouse.RoleOwner: true, gatehouse.RoleAdmin: true}
+
 // TestUserTokenActions covers who may create, list and delete whose tokens.
 func TestUserTokenActions(t *testing.T) {
 	t.Parallel()
@@ -183,7 +187,7 @@ func TestUserTokenActions(t *testing.T) {
 		deleteByOther[actor] = map[gatehouse.Role]int{}
 		for _, target := range gatehouse.Roles {
 			want := 403
-			if actor.IsAdmin() && !target.IsAdmin() {
+			if seedAdmins[actor] && !seedAdmins[target] {
 				want = 0
 			}
 			deleteByOther[actor][target] = want
@@ -210,7 +214,7 @@ func TestUserTokenActions(t *testing.T) {
 			tc{"cli", role, business, ListUserTokens, 0},
 		)
 		listWant := 403
-		if role.IsAdmin() {
+		if seedAdmins[role] {
 			listWant = 0
 		}
 		cases = append(cases, tc{string(role), gatehouse.RoleUser, business, ListUserTokens, listWant})

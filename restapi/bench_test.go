@@ -38,7 +38,7 @@ func BenchmarkVerifyKey(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := srv.authenticate(ctx, headers[0]); err != nil {
+		if _, err := srv.authenticate(ctx, headers[0], time.Now()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -53,7 +53,7 @@ func BenchmarkVerifyKeyRotating(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := srv.authenticate(ctx, headers[i%len(headers)]); err != nil {
+			if _, err := srv.authenticate(ctx, headers[i%len(headers)], time.Now()); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -19,10 +19,11 @@ func (s *Server) routes() {
 	})
 }
 
-// handle registers h under pattern behind the check of perm.
+// handle registers h under pattern behind the check of perm; the front door
+// has already admitted the request.
 func (s *Server) handle(pattern string, perm access.Permission, h func(w http.ResponseWriter, r *http.Request) error) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := principalOf(r).Authorize(r.Method, perm); err != nil {
+		if err := principalOf(r).Permit(perm); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -134,7 +134,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound)
 		return
 	}
-	p, err := s.authenticate(r.Context(), r.Header["Authorization"])
+	now := s.cfg.Now()
+	p, err := s.authenticate(r.Context(), r.Header["Authorization"], now)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -144,11 +145,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := p.Authorize(r.Method, access.PermRead); err != nil {
+	if err := p.Admit(r.Method); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.usage.record(p.KeyID, s.cfg.Now())
+	s.usage.record(p.KeyID, now)
 	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 }
 
@@ -160,7 +161,7 @@ func isCleanPath(p string) bool {
 
 // authenticate resolves an Authorization header to a principal, or returns
 // a 401 error.
-func (s *Server) authenticate(ctx context.Context, header []string) (*access.Principal, error) {
+func (s *Server) authenticate(ctx context.Context, header []string, now time.Time) (*access.Principal, error) {
 	scheme, secret, problem := access.ParseAuthorization(header)
 	if problem != "" {
 		return nil, unauthorized(string(problem))
@@ -169,7 +170,6 @@ func (s *Server) authenticate(ctx context.Context, header []string) (*access.Pri
 		return nil, errBearerNotYet
 	}
 	hash := access.HashKey(secret)
-	now := s.cfg.Now()
 	// Whether the cache may be used is decided before the store is read: an
 	// answer read before the feed was known to be current is never cached.
 	fresh := now.UnixNano()-s.feedReadAt.Load() < int64(s.maxFeedAge)
@@ -181,18 +181,18 @@ func (s *Server) authenticate(ctx context.Context, header []string) (*access.Pri
 			return e.principal, nil
 		}
 	}
-	return s.lookupKey(ctx, hash, fresh)
+	return s.lookupKey(ctx, hash, now, fresh)
 }
 
 // lookupKey is the cache miss: ask the store, and remember the answer when
 // cacheable.
-func (s *Server) lookupKey(ctx context.Context, hash [32]byte, cacheable bool) (*access.Principal, error) {
+func (s *Server) lookupKey(ctx context.Context, hash [32]byte, now time.Time, cacheable bool) (*access.Principal, error) {
 	gen := s.keys.generation()
 	cred, err := s.cfg.Store.CredentialByHash(ctx, hash)
 	switch {
 	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
 		if cacheable {
-			s.keys.put(hash, cacheEntry{expires: s.cfg.Now().Add(negativeTTL)}, gen)
+			s.keys.put(hash, cacheEntry{expires: now.Add(negativeTTL)}, gen)
 		}
 		return nil, errUnknownKey
 	case err != nil:

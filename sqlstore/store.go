@@ -151,9 +151,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// IsPostgres reports whether the store is on PostgreSQL.
-func (s *Store) IsPostgres() bool { return s.dialect == dialectPostgres }
-
 // rebind turns the ? placeholders of query into PostgreSQL's $1, $2, ….
 func (s *Store) rebind(query string) string {
 	if s.dialect != dialectPostgres {
