@@ -16,6 +16,15 @@ const (
 	CodeFromHeaderMissing = 2016 // Requester user (From header) missing
 	CodeRateLimited       = 2020 // Rate limit exceeded
 	CodeNotFound          = 2100 // Not Found
+
+	// Gatehouse's own codes, for answers PagerDuty documents no code for.
+
+	// CodeConflict is a write that lost a race with another writer more
+	// times than the store retries it (HTTP 409): the client may try again.
+	CodeConflict = 2900
+	// CodeUnavailable is a store that could not answer in time or at all
+	// (HTTP 503, with Retry-After): nothing the client did.
+	CodeUnavailable = 2901
 )
 
 // Error is the one error type of Gatehouse: a PagerDuty code, a message meant

@@ -20,6 +20,8 @@ var statusOf = map[int]int{
 	gatehouse.CodeForbidden:         http.StatusForbidden,
 	gatehouse.CodeRateLimited:       http.StatusTooManyRequests,
 	gatehouse.CodeNotFound:          http.StatusNotFound,
+	gatehouse.CodeConflict:          http.StatusConflict,
+	gatehouse.CodeUnavailable:       http.StatusServiceUnavailable,
 }
 
 type errorBody struct {
