@@ -229,3 +229,7 @@ func DecideKeyAction(actor Actor, account *gatehouse.Account, action KeyAction, 
 	}
 	return fmt.Errorf("access: unknown key action %d", action)
 }
+
+// Scope is an OAuth scope, such as "services.write": the spec's
+// x-pd-requires-scope of each REST operation.
+type Scope string

@@ -1,124 +1,28 @@
 package restapi
 
 import (
-	"crypto/md5"
-	"encoding/hex"
-	"net/http"
-
-	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
 )
 
-// routes registers every REST operation with the permission it needs.
-func (s *Server) routes() {
-	s.handle("GET /abilities", access.PermRead, s.listAbilities)
-	s.handle("GET /abilities/{id}", access.PermRead, s.getAbility)
-	s.handle("GET /users/me", access.PermRead, s.getCurrentUser)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, errNotFound)
-	})
+// route is one operation of the REST API: the only list of what it serves.
+type route struct {
+	// Pattern is PagerDuty's method and path, such as "PUT /services/{id}".
+	Pattern string
+	// Perm is the least a user-level credential's role needs.
+	Perm access.Permission
+	// Scope is the spec's x-pd-requires-scope of the operation.
+	Scope access.Scope
+	// From says that an account-level credential must send a From header
+	// naming a user of the account (400, code 2016, without).
+	From bool
+	// Handle serves the operation: the status, and the body written as JSON
+	// (none when nil), or an error.
+	Handle func(*request) (status int, body any, err error)
 }
 
-// handle registers h under pattern behind the check of perm; the front door
-// has already admitted the request.
-func (s *Server) handle(pattern string, perm access.Permission, h func(w http.ResponseWriter, r *http.Request) error) {
-	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if err := principalOf(r).Permit(perm); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if err := h(w, r); err != nil {
-			s.fail(w, r, err)
-		}
-	})
-}
-
-func (s *Server) listAbilities(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, abilitiesBody{principalOf(r).Account.Abilities()})
-	return nil
-}
-
-type abilitiesBody struct {
-	Abilities []string `json:"abilities"`
-}
-
-func (s *Server) getAbility(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("id")
-	account := principalOf(r).Account
-	switch {
-	case !gatehouse.IsKnownAbility(name):
-		return errNotFound
-	case !account.Has(name):
-		return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The %s plan does not have the %s ability", account.Plan, name)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// accountLevelMe is PagerDuty's answer to GET /users/me with a key that has
-// no user: not the usual error object, but a bare string.
-var accountLevelMe = map[string]string{
-	"error": "Because this request was made using an account-level access token, we were unable to determine the user's identity. Please use a user-level token.",
-}
-
-func (s *Server) getCurrentUser(w http.ResponseWriter, r *http.Request) error {
-	p := principalOf(r)
-	if p.User == nil {
-		writeJSON(w, http.StatusBadRequest, accountLevelMe)
-		return nil
-	}
-	writeJSON(w, http.StatusOK, map[string]userBody{"user": s.userBody(p.User)})
-	return nil
-}
-
-// userBody is PagerDuty's User object.
-type userBody struct {
-	ID                string      `json:"id"`
-	Type              string      `json:"type"`
-	Summary           string      `json:"summary"`
-	Self              string      `json:"self"`
-	HTMLURL           string      `json:"html_url"`
-	Name              string      `json:"name"`
-	Email             string      `json:"email"`
-	TimeZone          string      `json:"time_zone"`
-	Color             string      `json:"color"`
-	Role              string      `json:"role"`
-	AvatarURL         string      `json:"avatar_url"`
-	Description       *string     `json:"description"`
-	InvitationSent    bool        `json:"invitation_sent"`
-	JobTitle          string      `json:"job_title"`
-	Teams             []reference `json:"teams"`
-	ContactMethods    []reference `json:"contact_methods"`
-	NotificationRules []reference `json:"notification_rules"`
-}
-
-// reference is PagerDuty's reference to another object.
-type reference struct {
-	ID      string `json:"id"`
-	Type    string `json:"type"`
-	Summary string `json:"summary"`
-	Self    string `json:"self"`
-	HTMLURL string `json:"html_url"`
-}
-
-var userColors = []string{"green", "red", "purple", "teal", "orange", "blue", "brown", "dark-slate-blue"}
-
-func (s *Server) userBody(u *gatehouse.User) userBody {
-	emailHash := md5.Sum([]byte(u.Email))
-	return userBody{
-		ID:                u.ID,
-		Type:              "user",
-		Summary:           u.Name,
-		Self:              s.cfg.ExternalURL + "/users/" + u.ID,
-		HTMLURL:           s.cfg.ExternalURL + "/app/users/" + u.ID,
-		Name:              u.Name,
-		Email:             u.Email,
-		TimeZone:          u.TimeZone,
-		Color:             userColors[int(emailHash[0])%len(userColors)],
-		Role:              string(u.Role),
-		AvatarURL:         "https://secure.gravatar.com/avatar/" + hex.EncodeToString(emailHash[:]) + ".png?d=mm&r=PG",
-		Teams:             []reference{},
-		ContactMethods:    []reference{},
-		NotificationRules: []reference{},
-	}
+// routes is every operation the REST API serves.
+var routes = []route{
+	{Pattern: "GET /abilities", Perm: access.PermRead, Scope: "abilities.read", Handle: listAbilities},
+	{Pattern: "GET /abilities/{id}", Perm: access.PermRead, Scope: "abilities.read", Handle: getAbility},
+	{Pattern: "GET /users/me", Perm: access.PermRead, Scope: "users.read", Handle: getCurrentUser},
 }

@@ -6,9 +6,7 @@ package restapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"path"
 	"strconv"
@@ -113,19 +111,15 @@ func New(cfg Config) *Server {
 		feedReady:   make(chan struct{}),
 		maxFeedAge:  cfg.ChangePoll + 800*time.Millisecond,
 	}
-	s.routes()
+	for i := range routes {
+		s.handle(&routes[i])
+	}
+	s.mux.HandleFunc("/", s.notFound)
 	return s
 }
 
-type principalKey struct{}
-
-// principalOf returns the principal the front door put in r's context.
-func principalOf(r *http.Request) *access.Principal {
-	return r.Context().Value(principalKey{}).(*access.Principal)
-}
-
-// ServeHTTP is the front door: credential, rate limit, plan and access level,
-// then the route.
+// ServeHTTP serves the REST API: every path is a route of the table, or
+// the fallback that answers 404 once the credential is admitted.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.recoverPanic(w, r)
 	if !isCleanPath(r.URL.Path) {
@@ -134,112 +128,70 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errNotFound)
 		return
 	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// handle registers rt with the mux: the front door admits the request, the
+// route's permission is checked, and its handler answers.
+func (s *Server) handle(rt *route) {
+	s.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.admit(w, r)
+		if !ok {
+			return
+		}
+		if err := p.Permit(rt.Perm); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		req := &request{http: r, ctx: r.Context(), principal: p, externalURL: s.cfg.ExternalURL}
+		status, body, err := rt.Handle(req)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if body == nil {
+			w.WriteHeader(status)
+			return
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+// notFound is the route of every path the table does not have: 404 for an
+// admitted credential, the front door's answer for any other.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.admit(w, r); ok {
+		writeError(w, errNotFound)
+	}
+}
+
+// admit is the front door, once per request: credential, rate limit, plan
+// and access level. It answers and returns false when the request may not
+// go on.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principal, bool) {
 	now := s.cfg.Now()
 	p, err := s.authenticate(r.Context(), r.Header["Authorization"], now)
 	if err != nil {
 		s.fail(w, r, err)
-		return
+		return nil, false
 	}
 	if s.cfg.Limiter != nil && s.limit.Rate > 0 {
 		if !s.rateLimit(w, r, p) {
-			return
+			return nil, false
 		}
 	}
 	if err := p.Admit(r.Method); err != nil {
 		s.fail(w, r, err)
-		return
+		return nil, false
 	}
 	s.usage.record(p.KeyID, now)
-	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	return p, true
 }
 
 // isCleanPath reports whether p is a path ServeMux serves as it is: rooted,
 // with no empty, "." or ".." segment.
 func isCleanPath(p string) bool {
 	return p != "" && p[0] == '/' && path.Clean(p) == p || p == "/"
-}
-
-// authenticate resolves an Authorization header to a principal, or returns
-// a 401 error.
-func (s *Server) authenticate(ctx context.Context, header []string, now time.Time) (*access.Principal, error) {
-	scheme, secret, problem := access.ParseAuthorization(header)
-	if problem != "" {
-		return nil, unauthorized(string(problem))
-	}
-	if scheme == access.SchemeBearer {
-		return nil, errBearerNotYet
-	}
-	hash := access.HashKey(secret)
-	// Whether the cache may be used is decided before the store is read: an
-	// answer read before the feed was known to be current is never cached.
-	fresh := now.UnixNano()-s.feedReadAt.Load() < int64(s.maxFeedAge)
-	if fresh {
-		if e, ok := s.keys.get(hash, now); ok {
-			if e.principal == nil {
-				return nil, errUnknownKey
-			}
-			return e.principal, nil
-		}
-	}
-	return s.lookupKey(ctx, hash, now, fresh)
-}
-
-// lookupKey is the cache miss: ask the store, and remember the answer when
-// cacheable.
-func (s *Server) lookupKey(ctx context.Context, hash [32]byte, now time.Time, cacheable bool) (*access.Principal, error) {
-	gen := s.keys.generation()
-	cred, err := s.cfg.Store.CredentialByHash(ctx, hash)
-	switch {
-	case gatehouse.ErrorCode(err) == gatehouse.CodeNotFound:
-		if cacheable {
-			s.keys.put(hash, cacheEntry{expires: now.Add(negativeTTL)}, gen)
-		}
-		return nil, errUnknownKey
-	case err != nil:
-		return nil, fmt.Errorf("look up key: %w", err)
-	}
-	entry := cacheEntry{keyID: cred.Key.ID, accountID: cred.Account.ID}
-	if cred.User != nil {
-		entry.userID = cred.User.ID
-	}
-	if !cred.Key.Disabled() {
-		entry.principal = access.KeyPrincipal(cred.Key, cred.Account, cred.User)
-	}
-	if cacheable {
-		s.keys.put(hash, entry, gen)
-	}
-	if entry.principal == nil {
-		return nil, errUnknownKey
-	}
-	return entry.principal, nil
-}
-
-// rateLimit draws one request from p's allowance and sets PagerDuty's rate
-// limit headers. It answers 429 and returns false when none is left. When the
-// limiter fails (Redis down), the request goes through: a limit is not worth
-// an outage.
-func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *access.Principal) bool {
-	res, err := s.cfg.Limiter.Allow(r.Context(), p.RateLimitKey, s.limit)
-	if err != nil {
-		s.logger.Warn("rate limiter failed; request allowed", "err", err)
-		return true
-	}
-	h := w.Header()
-	// Canonical keys assigned directly: Header.Set would check them again on
-	// every request.
-	h["Ratelimit-Limit"] = s.limitHeader
-	h["Ratelimit-Remaining"] = []string{strconv.Itoa(res.Remaining)}
-	h["Ratelimit-Reset"] = []string{strconv.Itoa(ceilSeconds(res.ResetAfter))}
-	if !res.Allowed {
-		h.Set("Retry-After", strconv.Itoa(max(ceilSeconds(res.RetryAfter), 1)))
-		writeError(w, errRateLimited)
-		return false
-	}
-	return true
-}
-
-func ceilSeconds(d time.Duration) int {
-	return int(math.Ceil(d.Seconds()))
 }
 
 // fail answers with err: its PagerDuty code if it has one, else a logged 500.
@@ -264,87 +216,3 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	writeError(w, errInternal)
 }
 
-// Run reads the change feed, so that keys disabled, deleted or changed
-// elsewhere stop working here within a poll, and flushes last-used times
-// every 30 seconds. It returns when ctx ends, after a last flush.
-func (s *Server) Run(ctx context.Context) error {
-	started := s.cfg.Now()
-	last, err := s.cfg.Store.LastChangeID(ctx)
-	for err != nil {
-		s.logger.Warn("change feed: cannot read the newest change; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-		started = s.cfg.Now()
-		last, err = s.cfg.Store.LastChangeID(ctx)
-	}
-	s.feedReadAt.Store(started.UnixNano())
-	close(s.feedReady)
-
-	poll := time.NewTicker(s.cfg.ChangePoll)
-	defer poll.Stop()
-	flush := time.NewTicker(30 * time.Second)
-	defer flush.Stop()
-	prune := time.NewTicker(time.Hour)
-	defer prune.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := s.usage.flush(flushCtx, s.cfg.Store.TouchKeys); err != nil {
-				s.logger.Warn("last-used times not saved", "err", err)
-			}
-			return nil
-		case <-flush.C:
-			if err := s.usage.flush(ctx, s.cfg.Store.TouchKeys); err != nil {
-				s.logger.Warn("last-used times not saved; will retry", "err", err)
-			}
-			continue
-		case <-prune.C:
-			if _, err := s.cfg.Store.PruneChanges(ctx, s.cfg.Now().Add(-changeRetention)); err != nil {
-				s.logger.Warn("old changes not pruned; will retry", "err", err)
-			}
-			continue
-		case <-poll.C:
-		}
-		last = s.readChanges(ctx, last)
-	}
-}
-
-// ApplyChange drops what ch makes stale from the server's caches. Wire it to
-// the store's OnChange, so that a change made in this process takes effect
-// before the call that made it returns.
-func (s *Server) ApplyChange(ch gatehouse.Change) {
-	s.keys.apply(ch)
-}
-
-// readChanges applies the changes after last and returns the newest ID seen.
-// A read that takes longer than the cache may trust the feed is abandoned.
-func (s *Server) readChanges(ctx context.Context, last int64) int64 {
-	started := s.cfg.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.maxFeedAge)
-	defer cancel()
-	for {
-		changes, err := s.cfg.Store.ChangesAfter(ctx, last, 1000)
-		if err != nil {
-			if ctx.Err() == nil {
-				// Cached keys may now be stale for longer than promised: drop
-				// them all rather than serve a disabled key.
-				s.logger.Warn("change feed unreadable; cache cleared", "err", err)
-				s.keys.clear()
-			}
-			return last
-		}
-		for _, ch := range changes {
-			s.keys.apply(ch)
-			last = ch.ID
-		}
-		if len(changes) < 1000 {
-			s.feedReadAt.Store(started.UnixNano())
-			return last
-		}
-	}
-}

@@ -310,10 +310,9 @@ func TestRoutePermissions(t *testing.T) {
 	s := storetest.OpenSQLite(t)
 	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
 	f := newFixture(t, s)
-	f.server.handle("POST /manage", access.PermManage, func(w http.ResponseWriter, r *http.Request) error {
-		w.WriteHeader(http.StatusCreated)
-		return nil
-	})
+	f.server.handle(&route{Pattern: "POST /manage", Perm: access.PermManage, Handle: func(*request) (int, any, error) {
+		return http.StatusCreated, nil, nil
+	}})
 	general, _ := mustKey(t, s, a, nil, false)
 	if r := f.do(t, "POST", "/manage", token(general)); r.Status != http.StatusCreated {
 		t.Errorf("general key: %d %s", r.Status, r.Body)
@@ -368,9 +367,9 @@ func TestUnknownPathAndPanic(t *testing.T) {
 	f := newFixture(t, s)
 	wantError(t, f.do(t, "GET", "/no/such/thing", token(key)), 404, gatehouse.CodeNotFound, "Not Found")
 
-	f.server.handle("GET /boom", access.PermRead, func(w http.ResponseWriter, r *http.Request) error {
+	f.server.handle(&route{Pattern: "GET /boom", Perm: access.PermRead, Handle: func(*request) (int, any, error) {
 		panic("kaboom")
-	})
+	}})
 	wantError(t, f.do(t, "GET", "/boom", token(key)), 500, gatehouse.CodeInternal, "Internal Error")
 	if !strings.Contains(f.logs.String(), "panic in handler") || !strings.Contains(f.logs.String(), "kaboom") {
 		t.Errorf("the panic was not logged: %s", f.logs)
