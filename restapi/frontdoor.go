@@ -94,4 +94,3 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *access.Pri
 func ceilSeconds(d time.Duration) int {
 	return int(math.Ceil(d.Seconds()))
 }
-

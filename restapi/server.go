@@ -215,4 +215,3 @@ func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
 	s.logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
 	writeError(w, errInternal)
 }
-
