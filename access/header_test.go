@@ -1,6 +1,7 @@
 package access
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -55,4 +56,46 @@ func BenchmarkParseAndHash(b *testing.B) {
 		_, key, _ := ParseAuthorization(values)
 		HashKey(key)
 	}
+}
+
+// FuzzParseAuthorization: whatever the header, the parser returns either a
+// problem or a credential that is a part of the header with the shape its
+// scheme demands, and never panics.
+func FuzzParseAuthorization(f *testing.F) {
+	for _, seed := range []string{
+		"Token token=y_hgyKEgwHWwTb5y8Gno", `Token token="a+bcdefghijklmnopqrs"`, "Token  token=x ", "Bearer abc.def",
+		"Bearer ", "token token=x", "Token y_hgyKEgwHWwTb5y8Gno", "", " ", "Token token=\"", "Token token=\"\"",
+		"Basic dXNlcjpwYXNz", "Token token=0123456789abcdef0123456789abcdef", "Token token=é123456789012345678",
+	} {
+		f.Add(seed, "")
+	}
+	f.Add("Token token=y_hgyKEgwHWwTb5y8Gno", "Token token=y_hgyKEgwHWwTb5y8Gno")
+	f.Fuzz(func(t *testing.T, first, second string) {
+		values := []string{first}
+		if second != "" {
+			values = append(values, second)
+		}
+		scheme, secret, problem := ParseAuthorization(values)
+		if problem != "" {
+			if scheme != 0 || secret != "" {
+				t.Fatalf("ParseAuthorization(%q) = %d, %q with problem %q", values, scheme, secret, problem)
+			}
+			return
+		}
+		if len(values) != 1 || !strings.Contains(first, secret) {
+			t.Fatalf("ParseAuthorization(%q) = %q, not a part of one header", values, secret)
+		}
+		switch scheme {
+		case SchemeToken:
+			if !ValidKeyChars(secret) {
+				t.Fatalf("ParseAuthorization(%q) = token %q, not 20 key characters", values, secret)
+			}
+		case SchemeBearer:
+			if secret == "" || strings.HasPrefix(secret, " ") || strings.HasSuffix(secret, " ") {
+				t.Fatalf("ParseAuthorization(%q) = bearer %q", values, secret)
+			}
+		default:
+			t.Fatalf("ParseAuthorization(%q) = scheme %d without a problem", values, scheme)
+		}
+	})
 }

@@ -99,27 +99,18 @@ func RoleAllows(role gatehouse.Role, perm Permission) bool {
 	return ok && perm <= most
 }
 
-// Authorize decides whether p may make a REST request with method that needs
-// perm: Admit, then Permit. It returns nil to allow, or their error.
-func (p *Principal) Authorize(method string, perm Permission) error {
-	if err := p.Admit(method); err != nil {
-		return err
-	}
-	return p.Permit(perm)
-}
-
-// Admit is the part of Authorize that holds for every operation, which the
-// front door checks once per request. It returns a 402 (code 2014) error when
-// the account's plan has no REST API, or no advanced permissions for a user
-// token; and a 403 (code 2010) error for a read-only key with any method but
-// GET, or a token of a Limited Stakeholder. The token rules are checked on
-// every request, not only when a token is made, so a plan change or a
-// demotion stops tokens that the rules no longer allow.
+// Admit is what the REST door checks once per request, whatever the
+// operation. It returns a 402 (code 2014) error when the account's plan has
+// no REST API, or no advanced permissions for a user token; and a 403 (code
+// 2010) error for a read-only key with any method but GET or HEAD (a GET
+// without its body), or a token of a Limited Stakeholder. The token rules
+// are checked on every request, not only when a token is made, so a plan
+// change or a demotion stops tokens that the rules no longer allow.
 func (p *Principal) Admit(method string) error {
 	if !p.Account.Has(gatehouse.AbilityRESTAPI) {
 		return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The REST API is not available on the %s plan", p.Account.Plan)
 	}
-	if p.ReadOnly && method != http.MethodGet {
+	if p.ReadOnly && method != http.MethodGet && method != http.MethodHead {
 		return gatehouse.Errorf(gatehouse.CodeForbidden, "This API key is read-only: it may only make GET requests")
 	}
 	if p.Kind == CredentialUserToken {
@@ -133,9 +124,9 @@ func (p *Principal) Admit(method string) error {
 	return nil
 }
 
-// Permit is the part of Authorize that depends on the operation: a
-// user-level principal's role must allow perm, or it returns a 403 (code
-// 2010) error. Account-level principals may do anything Admit let through.
+// Permit is what each operation checks after Admit: a user-level
+// principal's role must allow perm, or it returns a 403 (code 2010) error.
+// Account-level principals may do anything Admit let through.
 func (p *Principal) Permit(perm Permission) error {
 	if p.User != nil && !RoleAllows(p.User.Role, perm) {
 		return gatehouse.Errorf(gatehouse.CodeForbidden, "Your role, %s (%s), is not permitted to perform this action", p.User.Role.UIName(), p.User.Role)

@@ -273,8 +273,10 @@ func TestReadOnlyKey(t *testing.T) {
 	ro, _ := mustKey(t, s, a, nil, true)
 	full, _ := mustKey(t, s, a, nil, false)
 	f := newFixture(t, s)
-	if r := f.do(t, "GET", "/abilities", token(ro)); r.Status != 200 {
-		t.Errorf("read-only GET = %d", r.Status)
+	for _, method := range []string{"GET", "HEAD"} {
+		if r := f.do(t, method, "/abilities", token(ro)); r.Status != 200 {
+			t.Errorf("read-only %s = %d", method, r.Status)
+		}
 	}
 	for _, method := range []string{"POST", "PUT", "DELETE", "PATCH"} {
 		t.Run(method, func(t *testing.T) {
