@@ -65,21 +65,3 @@ var CLIActor = Actor{Type: "cli", Summary: "gatehouse CLI"}
 func UserActor(u *User) Actor {
 	return Actor{Type: "user_reference", ID: u.ID, Summary: u.Name}
 }
-
-// AuditRecord is one entry of an account's audit trail.
-type AuditRecord struct {
-	ID        string
-	AccountID string
-	At        time.Time
-	Actor     Actor
-	// Action is what happened, such as "create", "disable", "enable" or
-	// "delete".
-	Action string
-	// TargetType is the kind of thing acted on, such as "api_key" or
-	// "user_token".
-	TargetType string
-	TargetID   string
-	// Details holds what identifies the target to people without revealing
-	// it, such as a key's last four characters.
-	Details string
-}

@@ -1,9 +1,18 @@
 package restapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
 
+	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
 )
 
@@ -15,4 +24,240 @@ type request struct {
 	principal *access.Principal
 	// externalURL is the server's URL as clients reach it, for links.
 	externalURL string
+}
+
+// maxBodyBytes caps a REST request's body. The outer layer caps it too; this
+// holds when the door is served alone.
+const maxBodyBytes = 1 << 20
+
+// Classic pagination's limits: PagerDuty's.
+const (
+	defaultLimit = 25
+	maxLimit     = 100
+	maxOffset    = 10_000
+)
+
+// page is a list request's classic pagination.
+type page struct {
+	Limit, Offset int
+	// Total asks for the number of all matching objects.
+	Total bool
+}
+
+// page parses limit, offset and total. A limit above 100 is lowered to
+// 100, as PagerDuty does; offset+limit beyond 10 000 is a 2001 error.
+func (r *request) page() (page, error) {
+	q := r.http.URL.Query()
+	p := page{Limit: defaultLimit}
+	var problems []string
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n < 1:
+			problems = append(problems, fmt.Sprintf("limit must be a positive integer, not %q", v))
+		default:
+			p.Limit = min(n, maxLimit)
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			problems = append(problems, fmt.Sprintf("offset must be a non-negative integer, not %q", v))
+		} else {
+			p.Offset = n
+		}
+	}
+	if v := q.Get("total"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("total must be true or false, not %q", v))
+		}
+		p.Total = b
+	}
+	if len(problems) == 0 && p.Offset+p.Limit > maxOffset {
+		problems = append(problems, fmt.Sprintf("Offset+limit must be at most %d; use filters to narrow the list", maxOffset))
+	}
+	if len(problems) > 0 {
+		return page{}, gatehouse.InvalidInput(problems...)
+	}
+	return p, nil
+}
+
+// list is a page of a classic-paginated list, written as
+// {"<key>":[…],"limit":…,"offset":…,"more":…,"total":…}.
+type list struct {
+	key   string
+	items any
+	page  page
+	more  bool
+	// total is written only when the page asked for it; null otherwise.
+	total int
+}
+
+func (l list) MarshalJSON() ([]byte, error) {
+	items, err := json.Marshal(l.items)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString(`{`)
+	b.WriteString(strconv.Quote(l.key))
+	b.WriteString(`:`)
+	b.Write(items)
+	fmt.Fprintf(&b, `,"limit":%d,"offset":%d,"more":%t,"total":`, l.page.Limit, l.page.Offset, l.more)
+	if l.page.Total {
+		b.WriteString(strconv.Itoa(l.total))
+	} else {
+		b.WriteString("null")
+	}
+	b.WriteString(`}`)
+	return b.Bytes(), nil
+}
+
+// values returns the values of an array query parameter, which clients
+// send as name[] (PagerDuty's form) or name.
+func (r *request) values(name string) []string {
+	q := r.http.URL.Query()
+	return append(q[name+"[]"], q[name]...)
+}
+
+// includes returns the include[] values of the request: those the handler
+// knows are expanded, the others ignored, as clients send more than the
+// spec lists.
+func (r *request) includes() map[string]bool {
+	vs := r.values("include")
+	if len(vs) == 0 {
+		return nil
+	}
+	set := make(map[string]bool, len(vs))
+	for _, v := range vs {
+		set[v] = true
+	}
+	return set
+}
+
+// decode reads a wrapped body, {"<wrapper>": {…}}, into a new T. Fields of T
+// are decoded one by one, so that every field of the wrong type is a line of
+// the 2001 error; fields T does not have (unknown or read-only) are ignored.
+func decode[T any](r *request, wrapper string) (*T, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.http.Body, maxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, gatehouse.InvalidInput(fmt.Sprintf("The request body must be at most %d bytes", maxBodyBytes))
+		}
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	var outer map[string]json.RawMessage
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return nil, gatehouse.InvalidInput(malformed(body, err))
+	}
+	raw, ok := outer[wrapper]
+	if !ok || string(raw) == "null" {
+		return nil, gatehouse.InvalidInput(fmt.Sprintf("The body must be an object with a %q object", wrapper))
+	}
+	v := new(T)
+	if problems := decodeFields(wrapper, raw, reflect.ValueOf(v).Elem()); len(problems) > 0 {
+		return nil, gatehouse.InvalidInput(problems...)
+	}
+	return v, nil
+}
+
+// malformed says why a body is not a JSON object.
+func malformed(body []byte, err error) string {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "The request body is empty; it must be a JSON object"
+	}
+	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return "The request body must be a JSON object"
+	}
+	return "The request body is not valid JSON: " + strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// decodeFields decodes the JSON object raw into the struct v field by field
+// and returns a line for each field that does not fit, named path.field.
+func decodeFields(path string, raw json.RawMessage, v reflect.Value) []string {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return []string{fmt.Sprintf("%s must be an object", path)}
+	}
+	var problems []string
+	t := v.Type()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fieldRaw, ok := obj[name]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(fieldRaw, v.Field(i).Addr().Interface()); err != nil {
+			problems = append(problems, fieldProblem(path+"."+name, err))
+		}
+	}
+	return problems
+}
+
+// fieldProblem says what is wrong with the value of the field at path.
+func fieldProblem(path string, err error) string {
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if e.Field != "" {
+			path += "." + e.Field
+		}
+		return fmt.Sprintf("%s must be %s, not %s", path, jsonKind(e.Type), article(e.Value))
+	}
+	if e, ok := errors.AsType[*gatehouse.Error](err); ok && len(e.Errors) > 0 {
+		return path + ": " + e.Errors[0]
+	}
+	return fmt.Sprintf("%s is invalid: %s", path, strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonKind names the JSON kind a Go type is decoded from, with its article.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
+}
+
+// article puts "a" or "an" before a JSON kind as encoding/json names it
+// ("string", "number 1.5", "object", "array", "bool").
+func article(value string) string {
+	if value == "" {
+		return "that"
+	}
+	if strings.ContainsRune("aeiou", rune(value[0])) {
+		return "an " + value
+	}
+	return "a " + value
+}
+
+// opt is a field of a request body that may be absent, null or a value, three
+// different things on PUT: absent keeps what is there, null clears it.
+type opt[T any] struct {
+	Set   bool // the field was in the body
+	Null  bool // it was null
+	Value T
+}
+
+func (o *opt[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
 }

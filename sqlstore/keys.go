@@ -135,13 +135,21 @@ func (tx *Tx) keyChanged(accountID string, by gatehouse.Actor, action string, ki
 		return err
 	}
 	return tx.recordAudit(&gatehouse.AuditRecord{
-		AccountID:  accountID,
-		Actor:      by,
-		Action:     action,
-		TargetType: keyTargetType(kind),
-		TargetID:   keyID,
-		Details:    "…" + last4,
+		AccountID:    accountID,
+		Actor:        by,
+		Method:       methodOf(by),
+		RootResource: gatehouse.Ref{Type: "api_key_reference", ID: keyID, Summary: "…" + last4},
+		Action:       action,
+		Fields:       []gatehouse.AuditField{gatehouse.Created("kind", keyTargetType(kind)), gatehouse.Created("last4", last4)},
 	})
+}
+
+// methodOf is how an actor of the key commands made its change.
+func methodOf(by gatehouse.Actor) gatehouse.AuditMethod {
+	if by.Type == gatehouse.CLIActor.Type {
+		return gatehouse.AuditMethod{Type: gatehouse.MethodOther, Description: gatehouse.CLIActor.Summary}
+	}
+	return gatehouse.AuditMethod{Type: gatehouse.MethodAPIToken}
 }
 
 // keyTargetType is the audit records' target type of a key of that kind.

@@ -255,7 +255,7 @@ func TestCreateKeyRejects(t *testing.T) {
 				}
 			}
 		}
-		records, _, _ := s.AuditRecords(ctx, acme.ID, "", 100)
+		records, _, _ := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Limit: 100})
 		if len(records) != 1 {
 			t.Errorf("after refused creates, %d audit records, want 1", len(records))
 		}
@@ -286,7 +286,7 @@ func TestKeyOfAnotherAccount(t *testing.T) {
 			t.Errorf("key after another account's attempts (-want +got):\n%s", diff)
 		}
 		for _, id := range []string{acme.ID, other.ID} {
-			records, _, _ := s.AuditRecords(ctx, id, "", 100)
+			records, _, _ := s.AuditRecords(ctx, id, sqlstore.AuditQuery{Limit: 100})
 			if want := map[bool]int{true: 1}[id == acme.ID]; len(records) != want {
 				t.Errorf("AuditRecords(%s) has %d records, want %d", id, len(records), want)
 			}
@@ -349,7 +349,7 @@ func TestDisableAndEnableKey(t *testing.T) {
 		wantProblem(t, s.DisableKey(ctx, acme.ID, token.ID, gatehouse.UserActor(owner)), gatehouse.CodeInvalidInput, "Only general access keys can be disabled")
 		wantProblem(t, s.EnableKey(ctx, acme.ID, token.ID, gatehouse.UserActor(owner)), gatehouse.CodeInvalidInput, "Only general access keys can be enabled")
 
-		records, _, err := s.AuditRecords(ctx, acme.ID, "", 100)
+		records, _, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -439,7 +439,7 @@ func TestDeleteUserDeletesTokens(t *testing.T) {
 			}
 		}
 
-		records, _, err := s.AuditRecords(ctx, acme.ID, "", 2)
+		records, _, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Limit: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -448,8 +448,11 @@ func TestDeleteUserDeletesTokens(t *testing.T) {
 		var want []*gatehouse.AuditRecord
 		for _, k := range sorted {
 			want = append(want, &gatehouse.AuditRecord{
-				AccountID: acme.ID, At: at, Actor: gatehouse.UserActor(owner),
-				Action: "delete", TargetType: "user_token", TargetID: k.ID, Details: "…" + k.Last4,
+				AccountID: acme.ID, ExecutionTime: at, Actor: gatehouse.UserActor(owner),
+				Method:       gatehouse.AuditMethod{Type: gatehouse.MethodAPIToken},
+				RootResource: gatehouse.Ref{Type: "api_key_reference", ID: k.ID, Summary: "…" + k.Last4},
+				Action:       "delete",
+				Fields:       []gatehouse.AuditField{gatehouse.Created("kind", "user_token"), gatehouse.Created("last4", k.Last4)},
 			})
 		}
 		if diff := cmp.Diff(want, records, cmpopts.IgnoreFields(gatehouse.AuditRecord{}, "ID")); diff != "" {
@@ -563,9 +566,9 @@ func TestAuditRecords(t *testing.T) {
 		}
 
 		type entry struct {
-			Action, TargetType, TargetID, Details string
-			Actor                                 gatehouse.Actor
-			At                                    time.Time
+			Action, Kind, RootID, Summary string
+			Actor                         gatehouse.Actor
+			At                            time.Time
 		}
 		want := []entry{
 			{"delete", "api_key", general.ID, "…Ab3x", byOwner, times[5]},
@@ -578,7 +581,7 @@ func TestAuditRecords(t *testing.T) {
 		entries := func(records []*gatehouse.AuditRecord) []entry {
 			var got []entry
 			for _, r := range records {
-				got = append(got, entry{r.Action, r.TargetType, r.TargetID, r.Details, r.Actor, r.At})
+				got = append(got, entry{r.Action, *r.Fields[0].Value, r.RootResource.ID, r.RootResource.Summary, r.Actor, r.ExecutionTime})
 				if r.AccountID != acme.ID || len(r.ID) != 7 || r.ID[0] != 'P' {
 					t.Errorf("audit record %+v: wrong account or ID", r)
 				}
@@ -586,7 +589,7 @@ func TestAuditRecords(t *testing.T) {
 			return got
 		}
 
-		records, next, err := s.AuditRecords(ctx, acme.ID, "", 0)
+		records, next, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Limit: 0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -600,7 +603,7 @@ func TestAuditRecords(t *testing.T) {
 		var paged []*gatehouse.AuditRecord
 		cursor, pages := "", 0
 		for {
-			page, next, err := s.AuditRecords(ctx, acme.ID, cursor, 2)
+			page, next, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Cursor: cursor, Limit: 2})
 			if err != nil {
 				t.Fatalf("page %d: %v", pages+1, err)
 			}
@@ -626,19 +629,19 @@ func TestAuditRecords(t *testing.T) {
 		for _, tt := range []struct {
 			limit, want int
 		}{{-5, 1}, {1, 1}, {5, 5}, {1000, 6}} {
-			got, _, err := s.AuditRecords(ctx, acme.ID, "", tt.limit)
+			got, _, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Limit: tt.limit})
 			if err != nil || len(got) != tt.want {
 				t.Errorf("AuditRecords(limit %d) = %d records, %v, want %d", tt.limit, len(got), err, tt.want)
 			}
 		}
 
-		_, first, _ := s.AuditRecords(ctx, acme.ID, "", 1)
+		_, first, _ := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Limit: 1})
 		for _, cursor := range []string{"!!!", "abc", first + "=", "MA", "LTE"} {
-			_, _, err := s.AuditRecords(ctx, acme.ID, cursor, 2)
+			_, _, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{Cursor: cursor, Limit: 2})
 			wantProblem(t, err, gatehouse.CodeInvalidInput, "Invalid cursor")
 		}
 
-		records, _, err = s.AuditRecords(ctx, other.ID, "", 0)
+		records, _, err = s.AuditRecords(ctx, other.ID, sqlstore.AuditQuery{Limit: 0})
 		if err != nil || len(records) != 1 || records[0].Actor != gatehouse.UserActor(otherOwner) {
 			t.Errorf("AuditRecords(other) = %v, %v, want its one record", entries(records), err)
 		}
@@ -759,8 +762,8 @@ func TestBootstrapWithKey(t *testing.T) {
 		if diff := cmp.Diff([]*gatehouse.APIKey{want}, keys); diff != "" {
 			t.Errorf("Keys after two bootstraps (-want +got):\n%s", diff)
 		}
-		records, _, _ := s.AuditRecords(ctx, a.ID, "", 0)
-		if len(records) != 1 || records[0].Action != "create" || records[0].TargetID != key.ID || records[0].Actor != gatehouse.CLIActor {
+		records, _, _ := s.AuditRecords(ctx, a.ID, sqlstore.AuditQuery{Limit: 0})
+		if len(records) != 1 || records[0].Action != "create" || records[0].RootResource.ID != key.ID || records[0].Actor != gatehouse.CLIActor {
 			t.Errorf("audit records after bootstrap = %+v, want one create by the CLI", records)
 		}
 	})
