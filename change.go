@@ -20,4 +20,10 @@ const (
 	ChangeAccount ChangeKind = "account"
 	ChangeUser    ChangeKind = "user"
 	ChangeKey     ChangeKind = "key"
+	// The configuration's kinds: caches of other nodes that hold them (an
+	// integration's routing key, say) learn of their changes this way.
+	ChangeTeam        ChangeKind = "team"
+	ChangePolicy      ChangeKind = "escalation_policy"
+	ChangeService     ChangeKind = "service"
+	ChangeIntegration ChangeKind = "integration"
 )

@@ -16,6 +16,9 @@ const (
 	CredentialUserToken
 	CredentialOAuth
 	CredentialSession
+	// CredentialCLI is the operator at the command line, who acts for the
+	// account like a general access key.
+	CredentialCLI
 )
 
 // String names the kind for people, such as "user token".
@@ -29,6 +32,8 @@ func (k CredentialKind) String() string {
 		return "OAuth token"
 	case CredentialSession:
 		return "web session"
+	case CredentialCLI:
+		return "command line"
 	}
 	return "unknown credential"
 }
@@ -64,6 +69,11 @@ func KeyPrincipal(key *gatehouse.APIKey, account *gatehouse.Account, user *gateh
 		p.RateLimitKey = "key:" + key.ID
 	}
 	return p
+}
+
+// CLIPrincipal is the operator at the command line acting on account.
+func CLIPrincipal(account *gatehouse.Account) *Principal {
+	return &Principal{Account: account, Kind: CredentialCLI}
 }
 
 // Permission is what a REST operation needs of a user-level principal's role.

@@ -40,6 +40,9 @@ func writeError(w http.ResponseWriter, e *gatehouse.Error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, status, errorBody{errorObject{Message: e.Message, Code: e.Code, Errors: e.Errors}})
 }
 
@@ -73,6 +76,9 @@ var (
 	errRateLimited  = &gatehouse.Error{Code: gatehouse.CodeRateLimited, Message: "Rate Limit Exceeded"}
 	errBearerNotYet = unauthorized("OAuth access tokens are not accepted by this server yet; use a REST API key")
 	errUnknownKey   = unauthorized("The API key is unknown, disabled or deleted")
+	// errClientGone answers a request whose client hung up: 400, as nginx's
+	// 499 is no HTTP status, though the client will not read it.
+	errClientGone = gatehouse.Errorf(gatehouse.CodeInvalidInput, "The client closed the request")
 )
 
 // unauthorized is a 401 (code 2006) error explaining what was wrong.

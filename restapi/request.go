@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
 
 // request is what a route's handler is given: the HTTP request, who makes
@@ -24,6 +25,43 @@ type request struct {
 	principal *access.Principal
 	// externalURL is the server's URL as clients reach it, for links.
 	externalURL string
+	store       Store
+	// sc is the account's store as the principal sees it; see scope.
+	sc *sqlstore.Scope
+}
+
+// scope returns the account's store as the request's principal sees it,
+// naming the request in the audit records of its writes.
+func (r *request) scope() *sqlstore.Scope {
+	if r.sc == nil {
+		r.sc = r.store.Scope(r.principal.Account.ID, actorOf(r.http, r.principal))
+	}
+	return r.sc
+}
+
+// actorOf is who makes r, as the audit trail names them.
+func actorOf(r *http.Request, p *access.Principal) sqlstore.Actor {
+	a := sqlstore.Actor{
+		Principal:     p,
+		Method:        gatehouse.AuditMethod{Type: gatehouse.MethodAPIToken},
+		RequestID:     r.Header.Get("X-Request-Id"),
+		RemoteAddress: r.RemoteAddr,
+	}
+	if _, secret, problem := access.ParseAuthorization(r.Header["Authorization"]); problem == "" {
+		a.Method.TruncatedToken = access.Last4(secret)
+	}
+	switch {
+	case p.User != nil:
+		a.Ref = gatehouse.UserActor(p.User)
+	default:
+		a.Ref = gatehouse.Actor{Type: "api_key_reference", ID: p.KeyID, Summary: "General access key …" + a.Method.TruncatedToken}
+	}
+	return a
+}
+
+// query returns the value of the query parameter name.
+func (r *request) query(name string) string {
+	return r.http.URL.Query().Get(name)
 }
 
 // maxBodyBytes caps a REST request's body. The outer layer caps it too; this
@@ -37,18 +75,11 @@ const (
 	maxOffset    = 10_000
 )
 
-// page is a list request's classic pagination.
-type page struct {
-	Limit, Offset int
-	// Total asks for the number of all matching objects.
-	Total bool
-}
-
 // page parses limit, offset and total. A limit above 100 is lowered to
 // 100, as PagerDuty does; offset+limit beyond 10 000 is a 2001 error.
-func (r *request) page() (page, error) {
+func (r *request) page() (sqlstore.Page, error) {
 	q := r.http.URL.Query()
-	p := page{Limit: defaultLimit}
+	p := sqlstore.Page{Limit: defaultLimit}
 	var problems []string
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -78,7 +109,7 @@ func (r *request) page() (page, error) {
 		problems = append(problems, fmt.Sprintf("Offset+limit must be at most %d; use filters to narrow the list", maxOffset))
 	}
 	if len(problems) > 0 {
-		return page{}, gatehouse.InvalidInput(problems...)
+		return sqlstore.Page{}, gatehouse.InvalidInput(problems...)
 	}
 	return p, nil
 }
@@ -88,7 +119,7 @@ func (r *request) page() (page, error) {
 type list struct {
 	key   string
 	items any
-	page  page
+	page  sqlstore.Page
 	more  bool
 	// total is written only when the page asked for it; null otherwise.
 	total int
@@ -140,26 +171,65 @@ func (r *request) includes() map[string]bool {
 // are decoded one by one, so that every field of the wrong type is a line of
 // the 2001 error; fields T does not have (unknown or read-only) are ignored.
 func decode[T any](r *request, wrapper string) (*T, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.http.Body, maxBodyBytes))
+	outer, err := readObject(r)
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, gatehouse.InvalidInput(fmt.Sprintf("The request body must be at most %d bytes", maxBodyBytes))
-		}
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	var outer map[string]json.RawMessage
-	if err := json.Unmarshal(body, &outer); err != nil {
-		return nil, gatehouse.InvalidInput(malformed(body, err))
+		return nil, err
 	}
 	raw, ok := outer[wrapper]
 	if !ok || string(raw) == "null" {
 		return nil, gatehouse.InvalidInput(fmt.Sprintf("The body must be an object with a %q object", wrapper))
 	}
+	return decodeInto[T](wrapper, raw)
+}
+
+// decodeBare reads a body that is the object itself, such as {"role": …},
+// into a new T, as decode does.
+func decodeBare[T any](r *request) (*T, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, gatehouse.InvalidInput(malformed(body, nil))
+	}
+	return decodeInto[T]("body", body)
+}
+
+func decodeInto[T any](path string, raw json.RawMessage) (*T, error) {
 	v := new(T)
-	if problems := decodeFields(wrapper, raw, reflect.ValueOf(v).Elem()); len(problems) > 0 {
+	if problems := decodeFields(path, raw, reflect.ValueOf(v).Elem()); len(problems) > 0 {
 		return nil, gatehouse.InvalidInput(problems...)
 	}
 	return v, nil
+}
+
+// readObject reads a body that must be a JSON object, and returns its
+// members.
+func readObject(r *request) (map[string]json.RawMessage, error) {
+	body, err := readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	var outer map[string]json.RawMessage
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return nil, gatehouse.InvalidInput(malformed(body, err))
+	}
+	return outer, nil
+}
+
+// readBody reads the request's body, up to maxBodyBytes.
+func readBody(r *request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.http.Body, maxBodyBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, gatehouse.InvalidInput(fmt.Sprintf("The request body must be at most %d bytes", maxBodyBytes))
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, gatehouse.InvalidInput("The request body ended before its Content-Length")
+		}
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	return body, nil
 }
 
 // malformed says why a body is not a JSON object.

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
 
 type decodeTarget struct {
@@ -76,18 +77,18 @@ func TestPage(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		query   string
-		want    page
+		want    sqlstore.Page
 		problem string
 	}{
-		{"", page{Limit: 25}, ""},
-		{"limit=100&offset=50&total=true", page{Limit: 100, Offset: 50, Total: true}, ""},
-		{"limit=500", page{Limit: 100}, ""},
-		{"limit=0", page{}, `limit must be a positive integer, not "0"`},
-		{"limit=ten", page{}, `limit must be a positive integer, not "ten"`},
-		{"offset=-1", page{}, `offset must be a non-negative integer, not "-1"`},
-		{"total=maybe", page{}, `total must be true or false, not "maybe"`},
-		{"offset=9975", page{Limit: 25, Offset: 9975}, ""},
-		{"offset=9976", page{}, "Offset+limit must be at most 10000; use filters to narrow the list"},
+		{"", sqlstore.Page{Limit: 25}, ""},
+		{"limit=100&offset=50&total=true", sqlstore.Page{Limit: 100, Offset: 50, Total: true}, ""},
+		{"limit=500", sqlstore.Page{Limit: 100}, ""},
+		{"limit=0", sqlstore.Page{}, `limit must be a positive integer, not "0"`},
+		{"limit=ten", sqlstore.Page{}, `limit must be a positive integer, not "ten"`},
+		{"offset=-1", sqlstore.Page{}, `offset must be a non-negative integer, not "-1"`},
+		{"total=maybe", sqlstore.Page{}, `total must be true or false, not "maybe"`},
+		{"offset=9975", sqlstore.Page{Limit: 25, Offset: 9975}, ""},
+		{"offset=9976", sqlstore.Page{}, "Offset+limit must be at most 10000; use filters to narrow the list"},
 	}
 	for _, tt := range tests {
 		r := &request{http: httptest.NewRequest("GET", "/users?"+tt.query, nil)}
@@ -110,8 +111,8 @@ func TestListJSON(t *testing.T) {
 		l    list
 		want string
 	}{
-		{list{key: "users", items: []string{"a"}, page: page{Limit: 25}, more: true}, `{"users":["a"],"limit":25,"offset":0,"more":true,"total":null}`},
-		{list{key: "teams", items: []string{}, page: page{Limit: 10, Offset: 20, Total: true}, total: 20}, `{"teams":[],"limit":10,"offset":20,"more":false,"total":20}`},
+		{list{key: "users", items: []string{"a"}, page: sqlstore.Page{Limit: 25}, more: true}, `{"users":["a"],"limit":25,"offset":0,"more":true,"total":null}`},
+		{list{key: "teams", items: []string{}, page: sqlstore.Page{Limit: 10, Offset: 20, Total: true}, total: 20}, `{"teams":[],"limit":10,"offset":20,"more":false,"total":20}`},
 	} {
 		got, err := json.Marshal(tt.l)
 		if err != nil || string(got) != tt.want {

@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
 )
 
@@ -15,6 +16,9 @@ type route struct {
 	// From says that an account-level credential must send a From header
 	// naming a user of the account (400, code 2016, without).
 	From bool
+	// Ability is the account ability the operation needs, if any (402,
+	// code 2014, without), such as "teams".
+	Ability string
 	// Handle serves the operation: the status, and the body written as JSON
 	// (none when nil), or an error.
 	Handle func(*request) (status int, body any, err error)
@@ -22,7 +26,28 @@ type route struct {
 
 // routes is every operation the REST API serves.
 var routes = []route{
+	// Abilities
 	{Pattern: "GET /abilities", Perm: access.PermRead, Scope: "abilities.read", Handle: listAbilities},
 	{Pattern: "GET /abilities/{id}", Perm: access.PermRead, Scope: "abilities.read", Handle: getAbility},
-	{Pattern: "GET /users/me", Perm: access.PermRead, Scope: "users.read", Handle: getCurrentUser},
+
+	// Users
+	{Pattern: "GET /users/me", Perm: access.PermRead, Handle: getCurrentUser},
+
+	// Teams
+	{Pattern: "GET /teams", Perm: access.PermRead, Scope: "teams.read", Ability: gatehouse.AbilityTeams, Handle: listTeams},
+	{Pattern: "POST /teams", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: createTeam},
+	{Pattern: "GET /teams/{id}", Perm: access.PermRead, Scope: "teams.read", Ability: gatehouse.AbilityTeams, Handle: getTeam},
+	{Pattern: "PUT /teams/{id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: updateTeam},
+	{Pattern: "DELETE /teams/{id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: deleteTeam},
+	{Pattern: "GET /teams/{id}/members", Perm: access.PermRead, Scope: "teams.read", Ability: gatehouse.AbilityTeams, Handle: listTeamMembers},
+	{Pattern: "PUT /teams/{id}/users/{user_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: setTeamMember},
+	{Pattern: "DELETE /teams/{id}/users/{user_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: removeTeamMember},
+
+	// Escalation policies
+
+	// Services and their integrations
+
+	// Vendors and priorities
+
+	// Audit records
 }

@@ -30,6 +30,8 @@ type Store interface {
 	LastChangeID(ctx context.Context) (int64, error)
 	// TouchKeys moves the keys' last-used times forward.
 	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// Scope returns the account's store as actor sees it.
+	Scope(accountID string, actor sqlstore.Actor) *sqlstore.Scope
 	// PruneChanges deletes the changes recorded before cutoff.
 	PruneChanges(ctx context.Context, cutoff time.Time) (int64, error)
 }
@@ -143,7 +145,11 @@ func (s *Server) handle(rt *route) {
 			s.fail(w, r, err)
 			return
 		}
-		req := &request{http: r, ctx: r.Context(), principal: p, externalURL: s.cfg.ExternalURL}
+		if rt.Ability != "" && !p.Account.Has(rt.Ability) {
+			s.fail(w, r, gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The %s plan does not have the %s ability", p.Account.Plan, rt.Ability))
+			return
+		}
+		req := &request{http: r, ctx: r.Context(), principal: p, externalURL: s.cfg.ExternalURL, store: s.cfg.Store}
 		status, body, err := rt.Handle(req)
 		if err != nil {
 			s.fail(w, r, err)
@@ -198,6 +204,12 @@ func isCleanPath(p string) bool {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := errors.AsType[*gatehouse.Error](err); ok {
 		writeError(w, e)
+		return
+	}
+	if r.Context().Err() != nil {
+		// The client hung up: nobody reads the answer, and nothing failed
+		// here. The access log shows it.
+		writeError(w, errClientGone)
 		return
 	}
 	s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)

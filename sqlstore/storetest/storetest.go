@@ -140,3 +140,15 @@ func MustCreateUser(t testing.TB, s *sqlstore.Store, a *gatehouse.Account, name 
 	}
 	return u
 }
+
+// MustAddTeamMember makes u a member of team with role, for tests.
+func MustAddTeamMember(t testing.TB, s *sqlstore.Store, team *gatehouse.Team, u *gatehouse.User, role string) {
+	t.Helper()
+	a, err := s.AccountByID(context.Background(), team.AccountID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Scope(a.ID, sqlstore.CLI(a)).SetTeamMember(context.Background(), team.ID, u.ID, role); err != nil {
+		t.Fatalf("SetTeamMember(%s, %s): %v", team.Name, u.Name, err)
+	}
+}
