@@ -117,7 +117,7 @@ func (f *fixture) do(t *testing.T, method, path string, auth ...string) response
 func token(key string) string { return "Token token=" + key }
 
 // mustKey creates a key in the store and returns it in full.
-func mustKey(t *testing.T, s *sqlstore.Store, a *gatehouse.Account, u *gatehouse.User, readOnly bool) (string, *gatehouse.APIKey) {
+func mustKey(t testing.TB, s *sqlstore.Store, a *gatehouse.Account, u *gatehouse.User, readOnly bool) (string, *gatehouse.APIKey) {
 	t.Helper()
 	kind := gatehouse.KeyGeneral
 	if u != nil {
