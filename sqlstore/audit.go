@@ -54,28 +54,27 @@ func (s *Store) AuditRecords(ctx context.Context, accountID, cursor string, limi
 		q, args = q+" AND seq < ?", append(args, before)
 	}
 	// One more than asked for tells whether there is a next page.
-	rows, err := s.query(ctx, q+" ORDER BY seq DESC LIMIT ?", append(args, limit+1)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list audit records: %w", err)
+	type row struct {
+		seq    int64
+		record *gatehouse.AuditRecord
 	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
-		if len(records) == limit {
-			nextCursor = auditCursor(last)
+	rows, err := list(ctx, s, "list audit records", func(sc scanner) (row, error) {
+		var r gatehouse.AuditRecord
+		var seq, at int64
+		err := sc.Scan(&seq, &r.ID, &r.AccountID, &at, &r.Actor.Type, &r.Actor.ID, &r.Actor.Summary,
+			&r.Action, &r.TargetType, &r.TargetID, &r.Details)
+		r.At = fromMicros(at)
+		return row{seq, &r}, err
+	}, q+" ORDER BY seq DESC LIMIT ?", append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	for i, r := range rows {
+		if i == limit {
+			nextCursor = auditCursor(rows[i-1].seq)
 			break
 		}
-		var r gatehouse.AuditRecord
-		var at int64
-		if err := rows.Scan(&last, &r.ID, &r.AccountID, &at, &r.Actor.Type, &r.Actor.ID, &r.Actor.Summary,
-			&r.Action, &r.TargetType, &r.TargetID, &r.Details); err != nil {
-			return nil, "", fmt.Errorf("list audit records: %w", err)
-		}
-		r.At = fromMicros(at)
-		records = append(records, &r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list audit records: %w", err)
+		records = append(records, r.record)
 	}
 	return records, nextCursor, nil
 }
