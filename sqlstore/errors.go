@@ -110,7 +110,10 @@ func (s *Store) settle(ctx, callCtx context.Context, op string, err error) error
 	}
 	if callCtx.Err() != nil {
 		// Whatever the driver made of it, the call ran out of time.
-		return s.unavailable(fmt.Errorf("%w: %w", callCtx.Err(), err))
+		if !errors.Is(err, callCtx.Err()) {
+			err = fmt.Errorf("%w (%w)", err, callCtx.Err())
+		}
+		return s.unavailable(err)
 	}
 	switch kind, clientErr := classify(err); kind {
 	case failUnavailable:
@@ -246,6 +249,8 @@ var uniqueConstraints = []uniqueConstraint{
 	{"api_keys.id", "api_keys_pkey", ""},
 	{"api_keys.hash", "api_keys_hash_key", "This key is already in use"},
 	{"audit_records.id", "audit_records_id_key", ""},
+	{"audit_records.seq", "audit_records_pkey", ""},
+	{"changes.id", "changes_pkey", ""},
 }
 
 // foreignKeyTargets names what each PostgreSQL foreign key refers to.

@@ -55,10 +55,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// HasPending takes no lock. It fails on a new database, which has no
-	// table of versions yet: that one migrates.
-	if pending, err := provider.HasPending(ctx); err == nil && !pending {
-		return nil
+	// HasPending takes no lock, so an up-to-date database is never kept
+	// waiting for one. (Up asks it too, but after the file lock below.)
+	pending, err := provider.HasPending(ctx)
+	if err != nil || !pending {
+		return err
 	}
 	if s.dialect == dialectSQLite {
 		unlock, err := s.lockDataDir(ctx)
