@@ -65,7 +65,7 @@ var (
 	errUnavailable = &gatehouse.Error{
 		Code:    gatehouse.CodeUnavailable,
 		Message: "Service Unavailable",
-		Errors:  []string{"The database did not answer in time; try again in a few seconds"},
+		Errors:  []string{"The database did not answer; try again in a few seconds"},
 	}
 	errConflict = &gatehouse.Error{
 		Code:    gatehouse.CodeConflict,
