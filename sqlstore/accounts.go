@@ -129,7 +129,7 @@ func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gate
 
 // AccountBySubdomain returns the account with that subdomain, or a 2100 error.
 func (s *Store) AccountBySubdomain(ctx context.Context, subdomain string) (*gatehouse.Account, error) {
-	return get(ctx, s, "find account", gatehouse.NotFound(fmt.Sprintf("Account %q", subdomain)), scanAccount,
+	return get(ctx, s, "find account", fmt.Sprintf("Account %q", subdomain), scanAccount,
 		"SELECT "+accountColumns+" FROM accounts WHERE subdomain = ?", subdomain)
 }
 

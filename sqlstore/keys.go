@@ -163,7 +163,7 @@ func keyTargetType(kind gatehouse.KeyKind) string {
 // KeyByID returns the account's key with that ID. It returns 2100 if there
 // is none, or if the key belongs to another account.
 func (s *Store) KeyByID(ctx context.Context, accountID, id string) (*gatehouse.APIKey, error) {
-	return get(ctx, s, "find api key", gatehouse.NotFound("API key "+id), scanKey,
+	return get(ctx, s, "find api key", "API key "+id, scanKey,
 		"SELECT "+keyColumns+" FROM api_keys WHERE account_id = ? AND id = ?", accountID, id)
 }
 

@@ -4,8 +4,14 @@
 // serializable write transactions and its locks, so that a read-check-write
 // behaves there as on SQLite's single writer.
 //
-// Every call runs under a deadline and returns errors with a code (see
-// settle): a client never sees a driver's words.
+// Every call runs under a deadline, and its errors carry codes, never a
+// driver's words (see settle). Besides the codes each method names, any call
+// may fail with 2901 (gatehouse.CodeUnavailable) when the database does not
+// answer before the deadline (the store's, or the caller's if earlier) or
+// cannot be reached, and a write with 2900 (gatehouse.CodeConflict) when it
+// still loses to concurrent writers after its retries. A call whose caller
+// hung up (its context canceled) returns an error for which
+// errors.Is(err, context.Canceled). Anything else is an internal error.
 package sqlstore
 
 import (
@@ -303,14 +309,15 @@ func list[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T
 }
 
 // get reads the one row query returns, scanned by scan, under the read
-// deadline; it returns notFound when there is none.
-func get[T any](ctx context.Context, s *Store, op string, notFound error, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+// deadline; when there is none, it returns a 2100 error naming what, such
+// as "User PABC123".
+func get[T any](ctx context.Context, s *Store, op, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
 	var v T
 	err := s.view(ctx, op, func(ctx context.Context) error {
 		var err error
 		v, err = scan(s.queryRow(ctx, query, args...))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound
+			return gatehouse.NotFound(what)
 		}
 		return err
 	})

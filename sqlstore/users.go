@@ -63,7 +63,7 @@ func (tx *Tx) createUser(u *gatehouse.User) error {
 
 // UserByID returns the user of the account with that ID, or a 2100 error.
 func (s *Store) UserByID(ctx context.Context, accountID, id string) (*gatehouse.User, error) {
-	return get(ctx, s, "find user", gatehouse.NotFound("User "+id), scanUser,
+	return get(ctx, s, "find user", "User "+id, scanUser,
 		"SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id)
 }
 
@@ -71,7 +71,7 @@ func (s *Store) UserByID(ctx context.Context, accountID, id string) (*gatehouse.
 // error.
 func (s *Store) UserByEmail(ctx context.Context, accountID, email string) (*gatehouse.User, error) {
 	email = gatehouse.NormalizeEmail(email)
-	return get(ctx, s, "find user", gatehouse.NotFound(fmt.Sprintf("User %q", email)), scanUser,
+	return get(ctx, s, "find user", fmt.Sprintf("User %q", email), scanUser,
 		"SELECT "+userColumns+" FROM users WHERE account_id = ? AND email = ?", accountID, email)
 }
 
