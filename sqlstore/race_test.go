@@ -80,7 +80,7 @@ func TestCreateTokenWhileUserDeleted(t *testing.T) {
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
-		const runs = 200
+		const runs = 60
 		var internal, untraced, refused int
 		var firstInternal error
 		for run := range runs {

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -216,6 +217,9 @@ func parseWithArgs(fs *flag.FlagSet, args []string, getenv env) ([]string, error
 type databaseFlags struct {
 	dataDir     string
 	databaseURL string
+	// logger, when set, receives a line when the database starts failing
+	// and one when it recovers; the server sets it, commands need not.
+	logger *slog.Logger
 }
 
 func (d *databaseFlags) register(fs *flag.FlagSet) {
@@ -228,7 +232,7 @@ func (d *databaseFlags) open(ctx context.Context) (*sqlstore.Store, error) {
 	if d.databaseURL != "" && !sqlstore.IsPostgresURL(d.databaseURL) {
 		return nil, usagef("--database-url must start with postgres:// or postgresql://")
 	}
-	s, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: d.dataDir, DatabaseURL: d.databaseURL})
+	s, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: d.dataDir, DatabaseURL: d.databaseURL, Logger: d.logger})
 	if err != nil {
 		return nil, err
 	}
