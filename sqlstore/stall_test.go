@@ -46,7 +46,7 @@ func (b *logBuffer) lines(msg string) []string {
 
 // slack is how much later than its deadline a call may return on these
 // busy machines; a store without deadlines hangs for tens of seconds.
-const slack = 2 * time.Second
+const slack = 5 * time.Second
 
 // unavailableCalls are store calls of each kind, each with the deadline it
 // runs under.
@@ -104,7 +104,7 @@ func wantUnavailable(t *testing.T, s *sqlstore.Store, cfg sqlstore.Config, a *ga
 func stallConfig(t *testing.T, logs *logBuffer) (sqlstore.Config, *storetest.Proxy) {
 	cfg, proxy := storetest.PostgresBehindProxy(t)
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
-	cfg.ReadTimeout, cfg.WriteTimeout = 500*time.Millisecond, 800*time.Millisecond
+	cfg.ReadTimeout, cfg.WriteTimeout = time.Second, 1500*time.Millisecond
 	return cfg, proxy
 }
 
