@@ -120,7 +120,7 @@ func (u *User) ValidateFor(account *Account) error {
 // TimeZoneProblem returns why tz is not a time zone of the IANA database
 // such as "Europe/Paris", or "" if it is one.
 func TimeZoneProblem(tz string) string {
-	if tz == "Local" || TextProblem("Time zone", tz) != "" || len(tz) > 100 {
+	if tz == "" || tz == "Local" || TextProblem("Time zone", tz) != "" || len(tz) > 100 {
 		return fmt.Sprintf("Time zone %q is not a time zone such as \"Europe/Paris\"", tz)
 	}
 	if _, err := time.LoadLocation(tz); err != nil {
