@@ -443,3 +443,40 @@ func TestDeleteUser(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateUserRace: writers racing for one email get one user and, each
+// of the others, PagerDuty's words; alike on both engines.
+func TestCreateUserRace(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		const writers = 8
+		errs := make(chan error, writers)
+		for range writers {
+			go func() {
+				errs <- asUser(s, acme, owner).CreateUser(ctx, &gatehouse.User{Email: "twin@example.com", Name: "Twin", Role: gatehouse.RoleUser})
+			}()
+		}
+		created := 0
+		for range writers {
+			err := <-errs
+			if err == nil {
+				created++
+				continue
+			}
+			wantProblem(t, err, gatehouse.CodeInvalidInput, "Email has already been taken")
+		}
+		if created != 1 {
+			t.Errorf("%d of %d racing writers created the user, want 1", created, writers)
+		}
+		twin, err := asUser(s, acme, owner).UserByEmail(ctx, "twin@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if methods, err := asUser(s, acme, owner).ContactMethods(ctx, twin.ID); err != nil || len(methods) != 1 {
+			t.Errorf("contact methods of the one created = %d, %v; want 1", len(methods), err)
+		}
+	})
+}
