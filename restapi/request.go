@@ -28,6 +28,9 @@ type request struct {
 	store       Store
 	// sc is the account's store as the principal sees it; see scope.
 	sc *sqlstore.Scope
+	// from is the user an account-level credential names in the From
+	// header; nil when it names none (see checkFrom).
+	from *gatehouse.User
 }
 
 // scope returns the account's store as the request's principal sees it,

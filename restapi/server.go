@@ -6,6 +6,7 @@ package restapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path"
@@ -152,6 +153,10 @@ func (s *Server) handle(rt *route) {
 			return
 		}
 		req := &request{http: r, ctx: r.Context(), principal: p, externalURL: s.cfg.ExternalURL, store: s.cfg.Store}
+		if err := req.checkFrom(rt.From); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		status, body, err := rt.Handle(req)
 		if err != nil {
 			s.fail(w, r, err)
@@ -163,6 +168,37 @@ func (s *Server) handle(rt *route) {
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// errFromMissing is PagerDuty's answer to an account-level credential
+// without the From header an operation requires.
+var errFromMissing = gatehouse.Errorf(gatehouse.CodeFromHeaderMissing, `You must specify a user's email address in the "From" header to perform this action`)
+
+// checkFrom checks the From header of a request made with an account-level
+// credential: where sent, it must be the email of a user of the account,
+// who becomes r.from (400, code 2001, otherwise); where the route requires
+// it, it must be sent (400, code 2016). User-level credentials act as their
+// user whatever From says.
+func (r *request) checkFrom(required bool) error {
+	if r.principal.User != nil {
+		return nil
+	}
+	from := r.http.Header.Get("From")
+	if from == "" {
+		if required {
+			return errFromMissing
+		}
+		return nil
+	}
+	u, err := r.scope().UserByEmail(r.ctx, from)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
+		return gatehouse.InvalidInput(fmt.Sprintf(`The "From" header must be the email address of a user of this account; no user has %q`, from))
+	}
+	if err != nil {
+		return fmt.Errorf("check From header: %w", err)
+	}
+	r.from = u
+	return nil
 }
 
 // notFound is the route of every path the table does not have: 404 for an

@@ -286,7 +286,8 @@ func (tx *Tx) deleteUserTokens(accountID, userID string, by gatehouse.Actor) err
 func (s *Store) CredentialByHash(ctx context.Context, hash [32]byte) (*Credential, error) {
 	q := "SELECT " + qualify("k.", keyColumns) + ", " + qualify("a.", accountColumns) + ", " +
 		"COALESCE(u.id, ''), COALESCE(u.account_id, ''), COALESCE(u.email, ''), COALESCE(u.name, ''), COALESCE(u.role, ''), " +
-		"COALESCE(u.time_zone, ''), COALESCE(u.password_hash, ''), COALESCE(u.created_at, 0) " +
+		"COALESCE(u.time_zone, ''), COALESCE(u.password_hash, ''), COALESCE(u.created_at, 0), " +
+		"COALESCE(u.color, ''), COALESCE(u.description, ''), COALESCE(u.job_title, ''), COALESCE(u.license_allocated_at, 0) " +
 		"FROM api_keys k JOIN accounts a ON a.id = k.account_id LEFT JOIN users u ON u.id = k.user_id " +
 		"WHERE k.hash = ?"
 	var (

@@ -155,7 +155,7 @@ func TestConcurrentSameEmail(t *testing.T) {
 				case err == nil:
 					made++
 				default:
-					wantProblem(t, err, gatehouse.CodeInvalidInput, fmt.Sprintf("Email %q is already taken in this account", email))
+					wantProblem(t, err, gatehouse.CodeInvalidInput, "Email has already been taken")
 				}
 			}
 			if made != 1 {

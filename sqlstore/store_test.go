@@ -220,7 +220,7 @@ func TestCreateUserRejects(t *testing.T) {
 			user    gatehouse.User
 			problem string
 		}{
-			{"duplicate email", gatehouse.User{AccountID: business.ID, Email: "TAKEN@biz.example.com", Name: "T", Role: "user"}, `Email "taken@biz.example.com" is already taken in this account`},
+			{"duplicate email", gatehouse.User{AccountID: business.ID, Email: "TAKEN@biz.example.com", Name: "T", Role: "user"}, "Email has already been taken"},
 			{"malformed email", gatehouse.User{AccountID: business.ID, Email: "not-an-email", Name: "T", Role: "user"}, `Email "not-an-email" is not a valid address`},
 			{"name not UTF-8", gatehouse.User{AccountID: business.ID, Email: "x@example.com", Name: "bad\xff", Role: "user"}, "Name must be valid UTF-8"},
 			{"email not UTF-8", gatehouse.User{AccountID: business.ID, Email: "b\xffd@example.com", Name: "T", Role: "user"}, `Email "b\xffd@example.com" is not a valid address`},

@@ -297,7 +297,7 @@ func TestBadInput(t *testing.T) {
 		{"bad subdomain", append([]string{"accounts", "create", "--subdomain", "-x-", "--name", "B", "--plan", "basic"}, db...), 1, `gatehouse: Subdomain "-x-" must be 1 to 63 lower-case letters, digits and inner hyphens`},
 		{"unknown role", append([]string{"users", "create", "--account", "acme", "--email", "b@example.com", "--name", "B", "--role", "god"}, db...), 1, `gatehouse: Role "god" is not one of owner, admin, user, limited_user, observer, restricted_access, read_only_user, read_only_limited_user`},
 		{"owner role", append([]string{"users", "create", "--account", "acme", "--email", "b@example.com", "--name", "B", "--role", "owner"}, db...), 1, "gatehouse: An account has one owner, created with the account; choose another role"},
-		{"duplicate email", append([]string{"users", "create", "--account", "acme", "--email", "ADA@example.com", "--name", "B", "--role", "user"}, db...), 1, `gatehouse: Email "ada@example.com" is already taken in this account`},
+		{"duplicate email", append([]string{"users", "create", "--account", "acme", "--email", "ADA@example.com", "--name", "B", "--role", "user"}, db...), 1, "gatehouse: Email has already been taken"},
 		{"malformed email", append([]string{"users", "create", "--account", "acme", "--email", "ada-at-example", "--name", "B", "--role", "user"}, db...), 1, `gatehouse: Email "ada-at-example" is not a valid address`},
 		{"unknown account", append([]string{"users", "list", "--account", "nope"}, db...), 1, `gatehouse: Account "nope" not found`},
 		{"set-plan unknown plan", append([]string{"accounts", "set-plan", "--account", "acme", "--plan", "gold"}, db...), 1, `gatehouse: Plan "gold" is not one of lite, basic, free, professional, business, enterprise`},
