@@ -79,8 +79,13 @@ type restErrorObject struct {
 // answer.
 var restCodeOf = map[int]int{
 	http.StatusBadRequest:            gatehouse.CodeInvalidInput,
+	http.StatusUnauthorized:          gatehouse.CodeUnauthorized,
+	http.StatusPaymentRequired:       gatehouse.CodeAbilityMissing,
+	http.StatusForbidden:             gatehouse.CodeForbidden,
 	http.StatusNotFound:              gatehouse.CodeNotFound,
+	http.StatusConflict:              gatehouse.CodeConflict,
 	http.StatusRequestEntityTooLarge: gatehouse.CodeInvalidInput,
+	http.StatusTooManyRequests:       gatehouse.CodeRateLimited,
 	http.StatusServiceUnavailable:    gatehouse.CodeUnavailable,
 }
 
