@@ -53,7 +53,7 @@ func TestConnsShedTheLongestWaiting(t *testing.T) {
 	}))
 	oldest := dialServer(t, srv)
 	io.WriteString(oldest, "GET / HTTP/1.1\r\n") // half a request
-	time.Sleep(50 * time.Millisecond)             // accepted in this order
+	time.Sleep(50 * time.Millisecond)            // accepted in this order
 	second := dialServer(t, srv)
 	time.Sleep(50 * time.Millisecond)
 
