@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -350,5 +351,43 @@ func TestDoorsByPath(t *testing.T) {
 				t.Errorf("body %s has keys %q, want %q", body, got, tc.wantBody)
 			}
 		})
+	}
+}
+
+func TestAccessLogAndTrustedProxies(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--trusted-proxies", "127.0.0.0/8")
+	client := &http.Client{Timeout: clientWait}
+	for _, tc := range []struct{ path, id string }{{"/abilities", "e2e-access-key"}, {"/healthz", "e2e-access-health"}} {
+		req, _ := http.NewRequest("GET", s.URL+tc.path, nil)
+		req.Header.Set("Authorization", "Token token="+s.Key)
+		req.Header.Set("X-Request-Id", tc.id)
+		// The client, then a proxy of its own; the peer (loopback) is trusted.
+		req.Header.Set("X-Forwarded-For", "192.0.2.1, 198.51.100.7")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), clientWait)
+	defer cancel()
+	line := regexp.MustCompile(`(?m)^.*msg=request request_id=e2e-access-health .*$`)
+	if _, err := s.Stderr.waitFor(ctx, s.exited, line); err != nil {
+		t.Fatalf("no access line for GET /healthz: %v; stderr:\n%s", err, s.Stderr)
+	}
+	log := s.Stderr.String()
+	for _, want := range []string{
+		`msg=request request_id=e2e-access-key method=GET path=/abilities status=200 `,
+		`door=rest client=198.51.100.7`,
+		`msg=request request_id=e2e-access-health method=GET path=/healthz status=200 `,
+		`door=ops client=198.51.100.7 route="GET /healthz"`,
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if strings.Contains(log, s.Key[1:]) {
+		t.Errorf("log shows the key:\n%s", log)
 	}
 }

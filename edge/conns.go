@@ -98,8 +98,8 @@ func (c *Conns) admit(nc net.Conn) net.Conn {
 	c.mu.Lock()
 	if c.open >= c.max && !c.shedOldestLocked() {
 		c.mu.Unlock()
-		nc.Close()
 		c.refused.Add(1)
+		nc.Close()
 		c.cap.Fail(fmt.Errorf("all %d connections (--max-connections) have a request in progress; new ones are refused", c.max))
 		return nil
 	}

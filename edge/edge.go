@@ -121,6 +121,8 @@ type request struct {
 	edge *Edge
 	door *Door
 	w    http.ResponseWriter
+	// idHeader is the X-Request-Id header's value.
+	idHeader [1]string
 	// status is the status written, 0 before.
 	status  int
 	written int64
@@ -138,7 +140,8 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rq := &request{edge: e, w: w}
 	rq.info.RequestID = requestID(r.Header["X-Request-Id"])
 	rq.info.ClientAddr = clientAddr(r, e.trusted)
-	w.Header()["X-Request-Id"] = []string{rq.info.RequestID}
+	rq.idHeader[0] = rq.info.RequestID
+	w.Header()["X-Request-Id"] = rq.idHeader[:]
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		rq.hasBody = true
 		rq.body.r = r.Body
