@@ -127,6 +127,21 @@ func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gate
 	return true, nil
 }
 
+// HasAccounts reports whether the database holds any account, so that a
+// start can skip the costly preparation of a Bootstrap that would change
+// nothing.
+func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
+	var one int
+	err := s.queryRow(ctx, "SELECT 1 FROM accounts LIMIT 1").Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for accounts: %w", err)
+	}
+	return true, nil
+}
+
 // AccountBySubdomain returns the account with that subdomain, or a 2100 error.
 func (s *Store) AccountBySubdomain(ctx context.Context, subdomain string) (*gatehouse.Account, error) {
 	return get(ctx, s, "find account", fmt.Sprintf("Account %q", subdomain), scanAccount,

@@ -370,6 +370,9 @@ func TestBootstrap(t *testing.T) {
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
+		if has, err := s.HasAccounts(ctx); err != nil || has {
+			t.Fatalf("HasAccounts() on an empty store = %v, %v, want false, nil", has, err)
+		}
 		for i, want := range []bool{true, false} {
 			a := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
 			owner := &gatehouse.User{Email: "owner@example.com", Name: "Owner", Role: gatehouse.RoleOwner}
@@ -381,6 +384,9 @@ func TestBootstrap(t *testing.T) {
 		list, _ := s.Accounts(ctx)
 		if len(list) != 1 {
 			t.Errorf("after two bootstraps, %d accounts, want 1", len(list))
+		}
+		if has, err := s.HasAccounts(ctx); err != nil || !has {
+			t.Errorf("HasAccounts() after a bootstrap = %v, %v, want true, nil", has, err)
 		}
 	})
 }
