@@ -16,6 +16,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/edge"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
@@ -126,7 +127,6 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the REST API: every path is a route of the table, or
 // the fallback that answers 404 once the credential is admitted.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer s.recoverPanic(w, r)
 	if !isCleanPath(r.URL.Path) {
 		// ServeMux would answer an HTML redirect; PagerDuty has no such
 		// paths.
@@ -140,6 +140,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route's permission is checked, and its handler answers.
 func (s *Server) handle(rt *route) {
 	s.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
+		edge.InfoOf(r.Context()).Route = rt.Pattern
 		p, ok := s.admit(w, r)
 		if !ok {
 			return
@@ -181,6 +182,7 @@ var errFromMissing = gatehouse.Errorf(gatehouse.CodeFromHeaderMissing, `You must
 // user whatever From says.
 func (r *request) checkFrom(required bool) error {
 	if r.principal.User != nil {
+		r.from = r.principal.User
 		return nil
 	}
 	from := r.http.Header.Get("From")
@@ -214,10 +216,16 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // go on.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principal, bool) {
 	now := s.cfg.Now()
+	info := edge.InfoOf(r.Context())
 	p, err := s.authenticate(r.Context(), r.Header["Authorization"], now)
 	if err != nil {
+		info.AuthFailure = authFailure(err)
 		s.fail(w, r, err)
 		return nil, false
+	}
+	info.Credential = p.Kind.String()
+	if _, secret, problem := access.ParseAuthorization(r.Header["Authorization"]); problem == "" {
+		info.Last4 = access.Last4(secret)
 	}
 	if s.cfg.Limiter != nil && s.limit.Rate > 0 {
 		if !s.rateLimit(w, r, p) {
@@ -250,18 +258,42 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, errClientGone)
 		return
 	}
-	s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log(r.Context()).Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, errInternal)
 }
 
-func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
-	v := recover()
-	if v == nil {
-		return
+// log is the logger of a request: the outer layer's, which names the
+// request, when the request passed it; the server's otherwise (tests).
+func (s *Server) log(ctx context.Context) *slog.Logger {
+	if edge.InfoOf(ctx).RequestID != "" {
+		return edge.Logger(ctx)
 	}
-	if v == http.ErrAbortHandler {
-		panic(v)
-	}
-	s.logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
-	writeError(w, errInternal)
+	return s.logger
 }
+
+// authFailures are the metrics' labels of the reasons a credential is
+// refused with 401.
+var authFailures = map[string]string{
+	string(access.ProblemMissing):   "missing",
+	string(access.ProblemRepeated):  "repeated",
+	string(access.ProblemMalformed): "malformed",
+	string(access.ProblemKeyShape):  "key_shape",
+	string(access.ProblemEmpty):     "empty",
+	errUnknownKey.Errors[0]:         "unknown_key",
+	errBearerNotYet.Errors[0]:       "bearer",
+}
+
+// authFailure is the label of the reason err refused a credential.
+func authFailure(err error) string {
+	e, ok := errors.AsType[*gatehouse.Error](err)
+	switch {
+	case !ok:
+		return "store"
+	case e.Code != gatehouse.CodeUnauthorized:
+		return strconv.Itoa(e.Code)
+	case len(e.Errors) > 0 && authFailures[e.Errors[0]] != "":
+		return authFailures[e.Errors[0]]
+	}
+	return "other"
+}
+

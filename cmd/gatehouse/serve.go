@@ -167,6 +167,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		cfg.externalURL = "http://" + ln.Addr().String()
 	}
 
+	cfg.db.logger = logger
 	store, err := cfg.db.open(ctx)
 	if err != nil {
 		return err

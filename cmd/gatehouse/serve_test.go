@@ -57,7 +57,7 @@ func startJSONServer(t *testing.T, args ...string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {
-		s.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...), noEnv, s.stdout, s.stderr)
+		s.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, args...), noEnv, strings.NewReader(""), s.stdout, s.stderr)
 	}()
 	t.Cleanup(func() { s.shutdown(t) })
 	for range 3000 {
