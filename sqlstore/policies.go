@@ -148,7 +148,8 @@ func (sc *Scope) CreateEscalationPolicy(ctx context.Context, p *gatehouse.Escala
 //
 // A rule keeps its ID when the client sends it back; a rule sent without one
 // takes the ID of the rule it replaces at the same position, unless another
-// rule claimed that ID; the others get new IDs. It returns the errors of
+// rule claimed that ID; the others get new IDs. A rule that keeps an ID and
+// has no assignment strategy keeps the one it had. It returns the errors of
 // CreateEscalationPolicy, and 2100 for an unknown policy.
 func (sc *Scope) UpdateEscalationPolicy(ctx context.Context, id string, change func(*gatehouse.EscalationPolicy)) (*gatehouse.EscalationPolicy, error) {
 	var updated *gatehouse.EscalationPolicy
@@ -160,6 +161,7 @@ func (sc *Scope) UpdateEscalationPolicy(ctx context.Context, id string, change f
 		p := before.Clone()
 		change(p)
 		p.ID, p.AccountID, p.CreatedAt, p.Services = before.ID, before.AccountID, before.CreatedAt, before.Services
+		matchRules(p.Rules, before.Rules)
 		p.Normalize()
 		if err := p.Validate(); err != nil {
 			return err
@@ -179,7 +181,6 @@ func (sc *Scope) UpdateEscalationPolicy(ctx context.Context, id string, change f
 				return err
 			}
 		}
-		keepRuleIDs(p.Rules, before.Rules)
 		fields := changedFields(policyFields(before), policyFields(p))
 		updated = p
 		if len(fields) == 0 {
@@ -412,10 +413,12 @@ func (tx *Tx) insertPolicyTeams(p *gatehouse.EscalationPolicy) error {
 	return nil
 }
 
-// keepRuleIDs gives each of rules an ID: the one it was sent back with if
+// matchRules gives each of rules an ID: the one it was sent back with if
 // that names one of before (and no earlier rule took it); else the ID of the
-// rule of before at its position, if no rule took that; else a new one.
-func keepRuleIDs(rules, before []gatehouse.EscalationRule) {
+// rule of before at its position, if no rule took that; else a new one. A
+// rule that keeps the ID of one of before keeps its assignment strategy too
+// unless it has one (go-pagerduty's rules have none to send back).
+func matchRules(rules, before []gatehouse.EscalationRule) {
 	existing := make(map[string]bool, len(before))
 	for _, r := range before {
 		existing[r.ID] = true
@@ -428,14 +431,22 @@ func keepRuleIDs(rules, before []gatehouse.EscalationRule) {
 			rules[i].ID = ""
 		}
 	}
+	strategies := make(map[string]string, len(before))
+	for _, r := range before {
+		strategies[r.ID] = r.AssignmentStrategy
+	}
 	for i := range rules {
+		r := &rules[i]
 		switch {
-		case rules[i].ID != "":
+		case r.ID != "":
 		case i < len(before) && !taken[before[i].ID]:
-			rules[i].ID = before[i].ID
+			r.ID = before[i].ID
 			taken[before[i].ID] = true
 		default:
-			rules[i].ID = gatehouse.NewID()
+			r.ID = gatehouse.NewID()
+		}
+		if r.AssignmentStrategy == "" {
+			r.AssignmentStrategy = strategies[r.ID]
 		}
 	}
 }

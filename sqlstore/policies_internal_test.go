@@ -6,7 +6,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse"
 )
 
-func TestKeepRuleIDs(t *testing.T) {
+func TestMatchRules(t *testing.T) {
 	t.Parallel()
 	rules := func(ids ...string) []gatehouse.EscalationRule {
 		out := make([]gatehouse.EscalationRule, len(ids))
@@ -33,7 +33,7 @@ func TestKeepRuleIDs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			keepRuleIDs(tt.sent, tt.before)
+			matchRules(tt.sent, tt.before)
 			seen := map[string]bool{}
 			for i, r := range tt.sent {
 				if seen[r.ID] || r.ID == "" {
@@ -48,5 +48,17 @@ func TestKeepRuleIDs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMatchRulesKeepsStrategies(t *testing.T) {
+	t.Parallel()
+	before := []gatehouse.EscalationRule{{ID: "PR1", AssignmentStrategy: "round_robin"}, {ID: "PR2", AssignmentStrategy: "round_robin"}}
+	sent := []gatehouse.EscalationRule{{ID: "PR1"}, {ID: "PR2", AssignmentStrategy: "assign_to_everyone"}, {}}
+	matchRules(sent, before)
+	for i, want := range []string{"round_robin", "assign_to_everyone", ""} {
+		if got := sent[i].AssignmentStrategy; got != want {
+			t.Errorf("rule %d's strategy = %q, want %q", i, got, want)
+		}
 	}
 }
