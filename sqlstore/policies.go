@@ -451,13 +451,23 @@ func matchRules(rules, before []gatehouse.EscalationRule) {
 	}
 }
 
-// escalationPolicy loads the account's escalation policy with that ID in tx,
-// with its rules, teams and services, or returns a 2100 error.
+// escalationPolicy loads the account's escalation policy with that ID in tx
+// for the transaction to change, with its rules, teams and services, or
+// returns a 2100 error. It first writes the policy's row, unchanged: so two
+// writers of one policy take turns on PostgreSQL as on SQLite, and the
+// second reads what the first wrote (its rules, its team) rather than what
+// was there before.
 func (tx *Tx) escalationPolicy(accountID, id string) (*gatehouse.EscalationPolicy, error) {
-	p, err := scanPolicy(tx.queryRow("SELECT "+policyColumns+" FROM escalation_policies WHERE account_id = ? AND id = ?", accountID, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	res, err := tx.exec("UPDATE escalation_policies SET name = name WHERE account_id = ? AND id = ?", accountID, id)
+	if err != nil {
+		return nil, fmt.Errorf("lock escalation policy: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("lock escalation policy: %w", err)
+	} else if n == 0 {
 		return nil, gatehouse.NotFound("Escalation policy " + id)
 	}
+	p, err := scanPolicy(tx.queryRow("SELECT "+policyColumns+" FROM escalation_policies WHERE id = ?", id))
 	if err != nil {
 		return nil, fmt.Errorf("find escalation policy: %w", err)
 	}
