@@ -183,6 +183,10 @@ func (in *policyInput) apply(p *gatehouse.EscalationPolicy) {
 	}
 }
 
+// maxFilterIDs bounds the IDs of one filter of a list, such as user_ids[],
+// and so the size of its query.
+const maxFilterIDs = 100
+
 // policySorts are the sort_by values of GET /escalation_policies, and
 // whether each sorts from Z to A.
 var policySorts = map[string]bool{"": false, "name": false, "name:asc": false, "name:desc": true}
@@ -197,9 +201,16 @@ func listEscalationPolicies(r *request) (int, any, error) {
 	if !ok {
 		return 0, nil, gatehouse.InvalidInput(fmt.Sprintf("sort_by %q is not one of name, name:asc, name:desc", sortBy))
 	}
-	policies, err := r.scope().EscalationPolicies(r.ctx, sqlstore.PolicyQuery{
-		Query: r.query("query"), UserIDs: r.values("user_ids"), TeamIDs: r.values("team_ids"), Descending: descending, Page: p,
-	})
+	q := sqlstore.PolicyQuery{Query: r.query("query"), UserIDs: r.values("user_ids"), TeamIDs: r.values("team_ids"), Descending: descending, Page: p}
+	for _, ids := range []struct {
+		name   string
+		values []string
+	}{{"user_ids[]", q.UserIDs}, {"team_ids[]", q.TeamIDs}} {
+		if len(ids.values) > maxFilterIDs {
+			return 0, nil, gatehouse.InvalidInput(fmt.Sprintf("%s may name at most %d IDs, not %d", ids.name, maxFilterIDs, len(ids.values)))
+		}
+	}
+	policies, err := r.scope().EscalationPolicies(r.ctx, q)
 	if err != nil {
 		return 0, nil, err
 	}

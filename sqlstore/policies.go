@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -369,6 +370,59 @@ func (sc *Scope) resolvePolicyRefs(tx *Tx, p *gatehouse.EscalationPolicy) error 
 	}
 	if len(problems) > 0 {
 		return gatehouse.InvalidInput(problems...)
+	}
+	return nil
+}
+
+// removeTargetUser takes the user out of every escalation rule that targets
+// them, in tx, for the user's removal from the account; each policy changed
+// gets its audit record and its change. It returns a 2001 error naming the
+// rules of which the user is the only target, and which would be left with
+// none, changing nothing.
+func (sc *Scope) removeTargetUser(tx *Tx, u *gatehouse.User) error {
+	rows, err := tx.query("SELECT DISTINCT r.policy_id FROM escalation_rules r JOIN escalation_rule_targets t ON t.rule_id = r.id "+
+		"WHERE r.account_id = ? AND t.user_id = ? ORDER BY r.policy_id", sc.accountID, u.ID)
+	if err != nil {
+		return fmt.Errorf("find the user's escalation rules: %w", err)
+	}
+	ids, err := collect(rows, func(row scanner) (string, error) {
+		var id string
+		return id, row.Scan(&id)
+	})
+	if err != nil {
+		return fmt.Errorf("find the user's escalation rules: %w", err)
+	}
+	var befores, afters []*gatehouse.EscalationPolicy
+	var problems []string
+	for _, id := range ids {
+		before, err := tx.escalationPolicy(sc.accountID, id)
+		if err != nil {
+			return err
+		}
+		after := before.Clone()
+		for i := range after.Rules {
+			r := &after.Rules[i]
+			r.Targets = slices.DeleteFunc(r.Targets, func(t gatehouse.EscalationTarget) bool { return t.ID == u.ID })
+			if len(r.Targets) == 0 {
+				problems = append(problems, fmt.Sprintf("%s (%s) is the only target of rule %d of escalation policy %q (%s): give that rule another target first",
+					u.Name, u.ID, i+1, before.Name, before.ID))
+			}
+		}
+		befores, afters = append(befores, before), append(afters, after)
+	}
+	if len(problems) > 0 {
+		return gatehouse.InvalidInput(problems...)
+	}
+	for i, p := range afters {
+		if _, err := tx.exec("DELETE FROM escalation_rule_targets WHERE user_id = ? AND rule_id IN (SELECT id FROM escalation_rules WHERE policy_id = ?)", u.ID, p.ID); err != nil {
+			return fmt.Errorf("remove the user from escalation rules: %w", err)
+		}
+		if err := sc.audit(tx, "update", policyRef(p), changedFields(policyFields(befores[i]), policyFields(p))); err != nil {
+			return err
+		}
+		if err := sc.changed(tx, gatehouse.ChangePolicy, p.ID); err != nil {
+			return err
+		}
 	}
 	return nil
 }

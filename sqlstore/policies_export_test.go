@@ -36,3 +36,15 @@ func CountRowsForTest(ctx context.Context, s *Store, table, where string, args .
 	err := s.queryRow(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+where, args...).Scan(&n)
 	return n, err
 }
+
+// RemoveTargetUserForTest takes the user out of the account's escalation
+// rules as the user's removal will.
+func (sc *Scope) RemoveTargetUserForTest(ctx context.Context, userID string) error {
+	return sc.write(ctx, func(tx *Tx) error {
+		u, err := tx.user(sc.accountID, userID)
+		if err != nil {
+			return err
+		}
+		return sc.removeTargetUser(tx, u)
+	})
+}

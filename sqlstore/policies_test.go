@@ -463,3 +463,47 @@ func TestEscalationPoliciesWithoutTeams(t *testing.T) {
 		wantCode(t, err, gatehouse.CodeAbilityMissing)
 	})
 }
+
+func TestRemoveTargetUser(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		ada := storetest.MustCreateUser(t, s, acme, "ada", gatehouse.RoleUser)
+		bob := storetest.MustCreateUser(t, s, acme, "bob", gatehouse.RoleUser)
+		sc := asUser(s, acme, owner)
+		shared := &gatehouse.EscalationPolicy{Name: "Shared", Rules: []gatehouse.EscalationRule{rule(30, ada, bob), rule(10, bob, ada)}}
+		alone := &gatehouse.EscalationPolicy{Name: "Alone", Rules: []gatehouse.EscalationRule{rule(5, owner), rule(5, bob)}}
+		for _, p := range []*gatehouse.EscalationPolicy{shared, alone} {
+			if err := sc.CreateEscalationPolicy(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		wantProblem(t, sc.RemoveTargetUserForTest(ctx, bob.ID), gatehouse.CodeInvalidInput,
+			`bob (`+bob.ID+`) is the only target of rule 2 of escalation policy "Alone" (`+alone.ID+`): give that rule another target first`)
+		if got := mustPolicy(t, sc, shared.ID).Rules[0].Targets; len(got) != 2 {
+			t.Errorf("targets after a refused removal = %+v, want both kept", got)
+		}
+
+		if err := sc.RemoveTargetUserForTest(ctx, ada.ID); err != nil {
+			t.Fatalf("removing a user who is never a rule's only target: %v", err)
+		}
+		r1, r2 := shared.Rules[0].ID, shared.Rules[1].ID
+		want := []string{
+			"rule " + r1 + " 30 assign_to_everyone: user_reference " + bob.ID + " bob",
+			"rule " + r2 + " 10 assign_to_everyone: user_reference " + bob.ID + " bob",
+		}
+		if diff := cmp.Diff(want, policyShape(mustPolicy(t, sc, shared.ID))); diff != "" {
+			t.Errorf("policy after its target's removal (-want +got):\n%s", diff)
+		}
+		records, _, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{RootType: "escalation_policy_reference", RootID: shared.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(records) != 2 || records[0].Action != "update" || len(records[0].Fields) != 1 || records[0].Fields[0].Name != "escalation_rules" {
+			t.Errorf("audit of the policy = %+v, want its creation and an update of its rules", records)
+		}
+	})
+}
