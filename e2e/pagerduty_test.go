@@ -14,11 +14,6 @@ import (
 // These tests use PagerDuty's official Go client, configured only with the
 // server's URL, and check what its users see.
 
-// newClient returns the official client, pointed at s and carrying key.
-func newClient(s *server, key string) *pagerduty.Client {
-	return pagerduty.NewClient(key, pagerduty.WithAPIEndpoint(s.URL))
-}
-
 // checkAPIError fails the test unless err is the client's APIError with
 // that HTTP status and, in a parsed PagerDuty error object, that code.
 func checkAPIError(t *testing.T, err error, wantStatus, wantCode int) pagerduty.APIError {
@@ -63,7 +58,7 @@ func TestClientListAbilities(t *testing.T) {
 	for _, plan := range []string{"basic", "free", "professional", "business", "enterprise"} {
 		t.Run(plan, func(t *testing.T) {
 			t.Parallel()
-			got, err := newClient(s, keys[plan]).ListAbilitiesWithContext(t.Context())
+			got, err := newClient(t, s, keys[plan]).ListAbilitiesWithContext(t.Context())
 			if err != nil {
 				t.Fatalf("ListAbilitiesWithContext() error = %v", err)
 			}
@@ -94,7 +89,7 @@ func TestClientTestAbility(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := newClient(s, tt.key).TestAbilityWithContext(t.Context(), tt.ability)
+			err := newClient(t, s, tt.key).TestAbilityWithContext(t.Context(), tt.ability)
 			if tt.wantStatus == 0 {
 				if err != nil {
 					t.Errorf("TestAbilityWithContext(%q) = %v, want nil", tt.ability, err)
@@ -126,7 +121,7 @@ func TestClientGetCurrentUser(t *testing.T) {
 	for i, u := range users {
 		t.Run(u.Role, func(t *testing.T) {
 			t.Parallel()
-			got, err := newClient(s, tokens[i]).GetCurrentUserWithContext(t.Context(), pagerduty.GetCurrentUserOptions{})
+			got, err := newClient(t, s, tokens[i]).GetCurrentUserWithContext(t.Context(), pagerduty.GetCurrentUserOptions{})
 			if err != nil {
 				t.Fatalf("GetCurrentUserWithContext() with a user token of a %s: %v", u.Role, err)
 			}
@@ -151,7 +146,7 @@ func TestClientGetCurrentUser(t *testing.T) {
 
 	t.Run("general key", func(t *testing.T) {
 		t.Parallel()
-		_, err := newClient(s, s.Key).GetCurrentUserWithContext(t.Context(), pagerduty.GetCurrentUserOptions{})
+		_, err := newClient(t, s, s.Key).GetCurrentUserWithContext(t.Context(), pagerduty.GetCurrentUserOptions{})
 		var apiErr pagerduty.APIError
 		if !errors.As(err, &apiErr) {
 			t.Fatalf("GetCurrentUserWithContext() with a general key: error = %v (%T), want a pagerduty.APIError", err, err)
@@ -189,7 +184,7 @@ func TestClientRefusedCredentials(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := tt.call(t.Context(), newClient(s, tt.key))
+			err := tt.call(t.Context(), newClient(t, s, tt.key))
 			if tt.wantStatus == 0 {
 				if err != nil {
 					t.Errorf("error = %v, want nil", err)
@@ -216,7 +211,7 @@ func TestClientRateLimited(t *testing.T) {
 	const limit = 2
 	s := startServer(t, "--rest-rate-limit", fmt.Sprint(limit))
 	other := s.generalKey(t, "default").Key
-	c := newClient(s, s.Key)
+	c := newClient(t, s, s.Key)
 
 	for i := range limit {
 		if _, err := c.ListAbilitiesWithContext(t.Context()); err != nil {
@@ -230,7 +225,7 @@ func TestClientRateLimited(t *testing.T) {
 	}
 
 	// Each general key has its own allowance.
-	if _, err := newClient(s, other).ListAbilitiesWithContext(t.Context()); err != nil {
+	if _, err := newClient(t, s, other).ListAbilitiesWithContext(t.Context()); err != nil {
 		t.Errorf("ListAbilitiesWithContext() with another key of the account: %v, want its own allowance", err)
 	}
 }

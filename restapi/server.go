@@ -30,6 +30,8 @@ type Store interface {
 	LastChangeID(ctx context.Context) (int64, error)
 	// TouchKeys moves the keys' last-used times forward.
 	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// AuditRecords returns a page of the account's audit trail.
+	AuditRecords(ctx context.Context, accountID string, q sqlstore.AuditQuery) ([]*gatehouse.AuditRecord, string, error)
 	// Scope returns the account's store as actor sees it.
 	Scope(accountID string, actor sqlstore.Actor) *sqlstore.Scope
 	// PruneChanges deletes the changes recorded before cutoff.

@@ -117,7 +117,7 @@ func (f *fixture) do(t *testing.T, method, path string, auth ...string) response
 func token(key string) string { return "Token token=" + key }
 
 // mustKey creates a key in the store and returns it in full.
-func mustKey(t *testing.T, s *sqlstore.Store, a *gatehouse.Account, u *gatehouse.User, readOnly bool) (string, *gatehouse.APIKey) {
+func mustKey(t testing.TB, s *sqlstore.Store, a *gatehouse.Account, u *gatehouse.User, readOnly bool) (string, *gatehouse.APIKey) {
 	t.Helper()
 	kind := gatehouse.KeyGeneral
 	if u != nil {
@@ -297,7 +297,7 @@ func TestPlanWithoutRESTAPI(t *testing.T) {
 		wantError(t, f.do(t, "GET", path, token(key)), 402, gatehouse.CodeAbilityMissing, "The REST API is not available on the lite plan")
 	}
 	// Granting the ability reaches the running server through the change feed.
-	if err := s.SetAbility(context.Background(), a.ID, gatehouse.AbilityRESTAPI, true); err != nil {
+	if _, err := s.SetAbilities(context.Background(), a.ID, map[string]bool{gatehouse.AbilityRESTAPI: true}, gatehouse.CLIActor); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the granted REST API to take effect", func() bool {
@@ -465,10 +465,12 @@ func TestChangesTakeEffectAtOnce(t *testing.T) {
 		}, tok, 403},
 		{"user promoted again", func() error { return s.SetUserRole(ctx, a.ID, ada.ID, gatehouse.RoleUser) }, tok, 200},
 		{"account lost advanced permissions", func() error {
-			return s.SetAbility(ctx, a.ID, gatehouse.AbilityAdvancedPermissions, false)
+			_, err := s.SetAbilities(ctx, a.ID, map[string]bool{gatehouse.AbilityAdvancedPermissions: false}, gatehouse.CLIActor)
+			return err
 		}, tok, 402},
 		{"account got them back", func() error {
-			return s.SetAbility(ctx, a.ID, gatehouse.AbilityAdvancedPermissions, true)
+			_, err := s.SetAbilities(ctx, a.ID, map[string]bool{gatehouse.AbilityAdvancedPermissions: true}, gatehouse.CLIActor)
+			return err
 		}, tok, 200},
 		{"user removed", func() error { return s.DeleteUser(ctx, a.ID, ada.ID, gatehouse.CLIActor) }, tok, 401},
 	}

@@ -20,13 +20,12 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 	if u.Role == gatehouse.RoleOwner {
 		return gatehouse.InvalidInput("An account has one owner, created with the account; choose another role")
 	}
-	return s.inTx(ctx, func(tx *Tx) error {
-		a, err := scanAccount(tx.queryRow("SELECT "+accountColumns+" FROM accounts WHERE id = ?", u.AccountID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return gatehouse.NotFound("Account " + u.AccountID)
-		}
+	restore := keep(u)
+	err := s.inTx(ctx, func(tx *Tx) error {
+		restore()
+		a, err := tx.account(u.AccountID)
 		if err != nil {
-			return fmt.Errorf("create user: %w", err)
+			return err
 		}
 		if err := u.ValidateFor(a); err != nil {
 			return err
@@ -36,6 +35,10 @@ func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
 		}
 		return tx.recordChange(u.AccountID, gatehouse.ChangeUser, u.ID)
 	})
+	if err != nil {
+		restore()
+	}
+	return err
 }
 
 func (tx *Tx) createUser(u *gatehouse.User) error {
@@ -60,46 +63,22 @@ func (tx *Tx) createUser(u *gatehouse.User) error {
 
 // UserByID returns the user of the account with that ID, or a 2100 error.
 func (s *Store) UserByID(ctx context.Context, accountID, id string) (*gatehouse.User, error) {
-	return s.user(ctx, "account_id = ? AND id = ?", accountID, id, "User "+id)
+	return get(ctx, s, "find user", "User "+id, scanUser,
+		"SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // UserByEmail returns the user of the account with that email, or a 2100
 // error.
 func (s *Store) UserByEmail(ctx context.Context, accountID, email string) (*gatehouse.User, error) {
 	email = gatehouse.NormalizeEmail(email)
-	return s.user(ctx, "account_id = ? AND email = ?", accountID, email, fmt.Sprintf("User %q", email))
-}
-
-func (s *Store) user(ctx context.Context, where string, accountID, arg any, what string) (*gatehouse.User, error) {
-	u, err := scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE "+where, accountID, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound(what)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find user: %w", err)
-	}
-	return u, nil
+	return get(ctx, s, "find user", fmt.Sprintf("User %q", email), scanUser,
+		"SELECT "+userColumns+" FROM users WHERE account_id = ? AND email = ?", accountID, email)
 }
 
 // Users returns the users of the account, ordered by email.
 func (s *Store) Users(ctx context.Context, accountID string) ([]*gatehouse.User, error) {
-	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY "+s.byteOrder("email"), accountID)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	var users []*gatehouse.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return users, nil
+	return list(ctx, s, "list users", scanUser,
+		"SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY "+s.byteOrder("email"), accountID)
 }
 
 // SetUserRole changes a user's base role. It returns 2001 errors for a role
@@ -117,9 +96,9 @@ func (s *Store) SetUserRole(ctx context.Context, accountID, userID string, role 
 		if u.Role == gatehouse.RoleOwner || role == gatehouse.RoleOwner {
 			return gatehouse.InvalidInput("The account owner's role cannot be given or taken")
 		}
-		a, err := scanAccount(tx.queryRow("SELECT "+accountColumns+" FROM accounts WHERE id = ?", accountID))
+		a, err := tx.account(accountID)
 		if err != nil {
-			return fmt.Errorf("set role: %w", err)
+			return err
 		}
 		u.Role = role
 		if err := u.ValidateFor(a); err != nil {
