@@ -28,7 +28,7 @@ func TestClientEscalationPolicies(t *testing.T) {
 	s := startServer(t)
 	ada := s.createUser(t, "ada@example.com", "Ada", "user")
 	bob := s.createUser(t, "bob@example.com", "Bob", "limited_user")
-	c := newClient(s, s.Key)
+	c := newClient(t, s, s.Key)
 	ctx := t.Context()
 	team := createTeamWrapped(t, s, "Ops")
 	userRef := func(u cliUser) pagerduty.APIObject {
@@ -154,7 +154,7 @@ func TestClientEscalationPolicies(t *testing.T) {
 	if want := "Escalation rule 1, target 1: schedule PSCHED1 cannot be a target, as Gatehouse has no schedules yet; target users instead"; !slices.Contains(apiErr.APIError.ErrorObject.Errors, want) {
 		t.Errorf("errors of a schedule target = %q, want %q", apiErr.APIError.ErrorObject.Errors, want)
 	}
-	readOnly := newClient(s, s.generalKey(t, "default", "--read-only").Key)
+	readOnly := newClient(t, s, s.generalKey(t, "default", "--read-only").Key)
 	_, err = readOnly.CreateEscalationPolicyWithContext(ctx, pagerduty.EscalationPolicy{Name: "x"})
 	checkAPIError(t, err, 403, 2010)
 	if _, err := readOnly.ListEscalationPoliciesWithContext(ctx, pagerduty.ListEscalationPoliciesOptions{}); err != nil {

@@ -51,14 +51,16 @@ func (sc *Scope) EscalationPolicies(ctx context.Context, q PolicyQuery) (List[*g
 	if q.Descending {
 		order = sc.store.byteOrder("name") + " DESC, id DESC"
 	}
-	policies, err := listPage(ctx, sc.store, policyColumns, "escalation_policies", f, order, q.Page, scanPolicy)
-	if err != nil {
-		return policies, fmt.Errorf("list escalation policies: %w", err)
-	}
-	if err := sc.store.loadPolicyDetails(sc.store.reader(ctx), policies.Items); err != nil {
-		return policies, fmt.Errorf("list escalation policies: %w", err)
-	}
-	return policies, nil
+	var policies List[*gatehouse.EscalationPolicy]
+	err := sc.store.view(ctx, "list escalation policies", func(ctx context.Context) error {
+		var err error
+		policies, err = listPage(ctx, sc.store, policyColumns, "escalation_policies", f, order, q.Page, scanPolicy)
+		if err != nil {
+			return err
+		}
+		return sc.store.loadPolicyDetails(sc.store.reader(ctx), policies.Items)
+	})
+	return policies, err
 }
 
 // EscalationPolicy returns the escalation policy with that ID, with its
@@ -68,15 +70,20 @@ func (sc *Scope) EscalationPolicy(ctx context.Context, id string) (*gatehouse.Es
 	f.add("account_id = ?", sc.accountID)
 	f.add("id = ?", id)
 	sc.limitPoliciesToTeams(f)
-	p, err := scanPolicy(sc.store.queryRow(ctx, "SELECT "+policyColumns+" FROM escalation_policies"+f.where(), f.args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("Escalation policy " + id)
-	}
+	var p *gatehouse.EscalationPolicy
+	err := sc.store.view(ctx, "find escalation policy", func(ctx context.Context) error {
+		var err error
+		p, err = scanPolicy(sc.store.queryRow(ctx, "SELECT "+policyColumns+" FROM escalation_policies"+f.where(), f.args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return gatehouse.NotFound("Escalation policy " + id)
+		}
+		if err != nil {
+			return err
+		}
+		return sc.store.loadPolicyDetails(sc.store.reader(ctx), []*gatehouse.EscalationPolicy{p})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("find escalation policy: %w", err)
-	}
-	if err := sc.store.loadPolicyDetails(sc.store.reader(ctx), []*gatehouse.EscalationPolicy{p}); err != nil {
-		return nil, fmt.Errorf("find escalation policy: %w", err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -534,7 +541,7 @@ func (tx *Tx) escalationPolicy(accountID, id string) (*gatehouse.EscalationPolic
 // querier runs a query, on the read pool or in a transaction.
 type querier func(query string, args ...any) (*sql.Rows, error)
 
-// reader is the querier of the read pool.
+// reader is the querier of the read pool, to call inside view.
 func (s *Store) reader(ctx context.Context) querier {
 	return func(query string, args ...any) (*sql.Rows, error) { return s.query(ctx, query, args...) }
 }
