@@ -268,3 +268,10 @@ func removeTeamEscalationPolicy(r *request) (int, any, error) {
 	err := r.scope().RemoveTeamEscalationPolicy(r.ctx, r.http.PathValue("id"), r.http.PathValue("escalation_policy_id"))
 	return http.StatusNoContent, nil, err
 }
+
+// escalationPolicyExists is the check of GET
+// /escalation_policies/{id}/audit/records.
+func escalationPolicyExists(r *request, id string) error {
+	_, err := r.scope().EscalationPolicy(r.ctx, id)
+	return err
+}

@@ -294,6 +294,27 @@ func TestEscalationPoliciesAPI(t *testing.T) {
 		})
 	}
 
+	// The policy's audit trail: its creation and its two updates, newest
+	// first; the team links are on the team's.
+	type auditTrail struct {
+		Records []struct {
+			Action       string
+			RootResource reference `json:"root_resource"`
+		}
+	}
+	trail := decodeBody[auditTrail](t, f.do(t, "GET", "/escalation_policies/"+created.ID+"/audit/records", token(key)), 200)
+	var actions []string
+	for _, rec := range trail.Records {
+		actions = append(actions, rec.Action)
+		if rec.RootResource.ID != created.ID || rec.RootResource.Type != "escalation_policy_reference" {
+			t.Errorf("audit record's root resource = %+v, want the policy", rec.RootResource)
+		}
+	}
+	if diff := cmp.Diff([]string{"update", "update", "create"}, actions); diff != "" {
+		t.Errorf("GET /escalation_policies/{id}/audit/records actions (-want +got):\n%s", diff)
+	}
+	wantError(t, f.do(t, "GET", "/escalation_policies/"+created.ID+"/audit/records", token(otherKey)), 404, gatehouse.CodeNotFound, "")
+
 	if r := f.do(t, "DELETE", "/teams/"+ops.ID+"/escalation_policies/"+created.ID, token(key)); r.Status != 204 {
 		t.Errorf("DELETE /teams/{id}/escalation_policies/{id} = %d %s", r.Status, r.Body)
 	}

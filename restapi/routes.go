@@ -59,4 +59,5 @@ var routes = []route{
 	// Audit records
 	{Pattern: "GET /audit/records", Perm: access.PermAdmin, Scope: "audit_records.read", Handle: listAuditRecords},
 	{Pattern: "GET /teams/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Ability: gatehouse.AbilityTeams, Handle: auditRecordsOf("team", teamExists)},
+	{Pattern: "GET /escalation_policies/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("escalation_policy", escalationPolicyExists)},
 }
