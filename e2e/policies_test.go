@@ -236,6 +236,7 @@ func TestSpecConformanceEscalationPolicies(t *testing.T) {
 		{"POST", "/escalation_policies", `{"escalation_policy":{"type":"escalation_policy","name":"No rules","escalation_rules":[]}}`, 400},
 		{"DELETE", "/teams/" + team.ID + "/escalation_policies/" + id, "", 204},
 		{"PUT", "/teams/" + team.ID + "/escalation_policies/" + id, "", 204},
+		{"GET", "/escalation_policies/" + id + "/audit/records", "", 200},
 		{"DELETE", "/escalation_policies/" + id, "", 204},
 	} {
 		x := c.doWithReferences(t, tt.method, tt.path, s.Key, []byte(tt.body))
