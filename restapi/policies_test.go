@@ -4,13 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/sqlstore/storetest"
 )
@@ -341,4 +347,52 @@ func insertService(t *testing.T, cfg sqlstore.Config, accountID, name, policyID 
 		t.Fatalf("insert service: %v", err)
 	}
 	return id
+}
+
+// BenchmarkListEscalationPolicies is an authenticated
+// GET /escalation_policies?limit=100 of 100 policies, each with three rules
+// of two targets and a team, through the whole front door: compare it with
+// BenchmarkServeAbilities run in the same invocation.
+func BenchmarkListEscalationPolicies(b *testing.B) {
+	for _, query := range []string{"", "&include[]=targets&include[]=teams"} {
+		b.Run("include="+strings.TrimPrefix(query, "&"), func(b *testing.B) {
+			srv, auth := benchPolicies(b, 100)
+			req := httptest.NewRequest("GET", "/escalation_policies?limit=100"+query, nil)
+			req.Header["Authorization"] = auth
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				srv.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// benchPolicies returns a server of an account with n escalation policies,
+// and the Authorization header of a key of it.
+func benchPolicies(b *testing.B, n int) (*Server, []string) {
+	b.Helper()
+	s := storetest.OpenSQLite(b)
+	a, owner := storetest.MustCreateAccount(b, s, "bench", gatehouse.PlanBusiness)
+	ada := storetest.MustCreateUser(b, s, a, "ada", gatehouse.RoleUser)
+	sc := s.Scope(a.ID, sqlstore.CLI(a))
+	team := &gatehouse.Team{Name: "Ops"}
+	if err := sc.CreateTeam(context.Background(), team); err != nil {
+		b.Fatal(err)
+	}
+	targets := []gatehouse.EscalationTarget{{Type: gatehouse.TargetUser, ID: owner.ID}, {Type: gatehouse.TargetUser, ID: ada.ID}}
+	for i := range n {
+		p := &gatehouse.EscalationPolicy{Name: fmt.Sprintf("Policy %03d", i), Teams: []*gatehouse.Team{{ID: team.ID}}}
+		for delay := range 3 {
+			p.Rules = append(p.Rules, gatehouse.EscalationRule{DelayInMinutes: 10 * (delay + 1), Targets: slices.Clone(targets)})
+		}
+		if err := sc.CreateEscalationPolicy(context.Background(), p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	key, _ := mustKey(b, s, a, nil, false)
+	srv := New(Config{Store: s, Limiter: ratelimit.NewMemory(), RateLimit: 1_000_000_000})
+	srv.feedReadAt.Store(time.Now().Add(time.Hour).UnixNano())
+	return srv, []string{token(key)}
 }

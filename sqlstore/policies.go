@@ -588,29 +588,38 @@ func (s *Store) loadPolicyDetails(query querier, policies []*gatehouse.Escalatio
 		p.Rules = append(p.Rules, r.rule)
 	}
 
+	// The targets, then their users: each user once, however many rules
+	// name them.
 	type targetRow struct {
 		ruleID string
 		target gatehouse.EscalationTarget
 	}
-	rows, err = query("SELECT t.rule_id, t.target_type, "+qualify("u.", userColumns)+
-		" FROM escalation_rule_targets t JOIN escalation_rules r ON r.id = t.rule_id JOIN users u ON u.id = t.user_id"+
-		" WHERE r.policy_id IN "+in+" ORDER BY t.position", ids...)
+	targetsOf := " FROM escalation_rule_targets t JOIN escalation_rules r ON r.id = t.rule_id WHERE r.policy_id IN " + in
+	rows, err = query("SELECT t.rule_id, t.target_type, t.user_id"+targetsOf+" ORDER BY t.position", ids...)
 	if err != nil {
 		return fmt.Errorf("load escalation rule targets: %w", err)
 	}
 	targets, err := collect(rows, func(row scanner) (targetRow, error) {
 		var t targetRow
-		u, err := scanUser(leading{row, []any{&t.ruleID, &t.target.Type}})
-		if err != nil {
-			return t, err
-		}
-		t.target.ID, t.target.User = u.ID, u
-		return t, nil
+		return t, row.Scan(&t.ruleID, &t.target.Type, &t.target.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("load escalation rule targets: %w", err)
 	}
+	rows, err = query("SELECT "+userColumns+" FROM users WHERE id IN (SELECT t.user_id"+targetsOf+")", ids...)
+	if err != nil {
+		return fmt.Errorf("load escalation rule target users: %w", err)
+	}
+	users, err := collect(rows, scanUser)
+	if err != nil {
+		return fmt.Errorf("load escalation rule target users: %w", err)
+	}
+	userByID := make(map[string]*gatehouse.User, len(users))
+	for _, u := range users {
+		userByID[u.ID] = u
+	}
 	for _, t := range targets {
+		t.target.User = userByID[t.target.ID]
 		at := ruleByID[t.ruleID]
 		at.p.Rules[at.i].Targets = append(at.p.Rules[at.i].Targets, t.target)
 	}
