@@ -619,8 +619,12 @@ func (s *Store) loadPolicyDetails(query querier, policies []*gatehouse.Escalatio
 		userByID[u.ID] = u
 	}
 	for _, t := range targets {
-		t.target.User = userByID[t.target.ID]
-		at := ruleByID[t.ruleID]
+		// The reads are not one snapshot: a rule added, or a user removed,
+		// between two of them is left out, as if read a moment earlier.
+		at, ok := ruleByID[t.ruleID]
+		if t.target.User = userByID[t.target.ID]; !ok || t.target.User == nil {
+			continue
+		}
 		at.p.Rules[at.i].Targets = append(at.p.Rules[at.i].Targets, t.target)
 	}
 
