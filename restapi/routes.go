@@ -62,8 +62,15 @@ var routes = []route{
 	{Pattern: "GET /teams/{id}/members", Perm: access.PermRead, Scope: "teams.read", Ability: gatehouse.AbilityTeams, Handle: listTeamMembers},
 	{Pattern: "PUT /teams/{id}/users/{user_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: setTeamMember},
 	{Pattern: "DELETE /teams/{id}/users/{user_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: removeTeamMember},
+	{Pattern: "PUT /teams/{id}/escalation_policies/{escalation_policy_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: addTeamEscalationPolicy},
+	{Pattern: "DELETE /teams/{id}/escalation_policies/{escalation_policy_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: removeTeamEscalationPolicy},
 
 	// Escalation policies
+	{Pattern: "GET /escalation_policies", Perm: access.PermRead, Scope: "escalation_policies.read", Handle: listEscalationPolicies},
+	{Pattern: "POST /escalation_policies", Perm: access.PermManage, Scope: "escalation_policies.write", Handle: createEscalationPolicy},
+	{Pattern: "GET /escalation_policies/{id}", Perm: access.PermRead, Scope: "escalation_policies.read", Handle: getEscalationPolicy},
+	{Pattern: "PUT /escalation_policies/{id}", Perm: access.PermManage, Scope: "escalation_policies.write", Handle: updateEscalationPolicy},
+	{Pattern: "DELETE /escalation_policies/{id}", Perm: access.PermManage, Scope: "escalation_policies.write", Handle: deleteEscalationPolicy},
 
 	// Services and their integrations
 
@@ -73,4 +80,5 @@ var routes = []route{
 	{Pattern: "GET /audit/records", Perm: access.PermAdmin, Scope: "audit_records.read", Handle: listAuditRecords},
 	{Pattern: "GET /users/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("user", userExists)},
 	{Pattern: "GET /teams/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Ability: gatehouse.AbilityTeams, Handle: auditRecordsOf("team", teamExists)},
+	{Pattern: "GET /escalation_policies/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("escalation_policy", escalationPolicyExists)},
 }
