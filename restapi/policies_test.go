@@ -271,7 +271,7 @@ func TestEscalationPoliciesAPI(t *testing.T) {
 			400, 2001, `Escalation rule 1: assignment strategy "random" is not one of assign_to_everyone, round_robin`},
 		{"oversize name", "POST", "/escalation_policies", token(key), strings.Replace(rule(target(ada)), `"New"`, `"`+strings.Repeat("n", 256)+`"`, 1),
 			400, 2001, "Name must be at most 255 characters"},
-		{"not wrapped", "POST", "/escalation_policies", token(key), `{"name":"New"}`, 400, 2001, `The body must be an object with a "escalation_policy" object`},
+		{"not wrapped, no rules", "POST", "/escalation_policies", token(key), `{"name":"New"}`, 400, 2001, "An escalation policy must have at least one escalation rule"},
 		{"too many IDs", "GET", "/escalation_policies?user_ids[]=" + strings.Repeat("PUSER00&user_ids[]=", 100) + "PUSER00", token(key), "", 400, 2001,
 			"user_ids[] may name at most 100 IDs, not 101"},
 		{"unknown sort", "GET", "/escalation_policies?sort_by=id", token(key), "", 400, 2001, `sort_by "id" is not one of name, name:asc, name:desc`},

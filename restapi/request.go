@@ -180,14 +180,23 @@ func (r *request) includes() map[string]bool {
 // decode reads a wrapped body, {"<wrapper>": {…}}, into a new T. Fields of T
 // are decoded one by one, so that every field of the wrong type is a line of
 // the 2001 error; fields T does not have (unknown or read-only) are ignored.
+// A body without the wrapper is the object itself, as go-pagerduty sends
+// teams and integrations and PagerDuty takes them.
 func decode[T any](r *request, wrapper string) (*T, error) {
-	outer, err := readObject(r)
+	body, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
+	var outer map[string]json.RawMessage
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return nil, gatehouse.InvalidInput(malformed(body, err))
+	}
 	raw, ok := outer[wrapper]
-	if !ok || string(raw) == "null" {
-		return nil, gatehouse.InvalidInput(fmt.Sprintf("The body must be an object with a %q object", wrapper))
+	switch {
+	case !ok:
+		return decodeInto[T]("body", body)
+	case string(raw) == "null":
+		return nil, gatehouse.InvalidInput(fmt.Sprintf("%s must be an object, not null", wrapper))
 	}
 	return decodeInto[T](wrapper, raw)
 }
@@ -211,20 +220,6 @@ func decodeInto[T any](path string, raw json.RawMessage) (*T, error) {
 		return nil, gatehouse.InvalidInput(problems...)
 	}
 	return v, nil
-}
-
-// readObject reads a body that must be a JSON object, and returns its
-// members.
-func readObject(r *request) (map[string]json.RawMessage, error) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
-	var outer map[string]json.RawMessage
-	if err := json.Unmarshal(body, &outer); err != nil {
-		return nil, gatehouse.InvalidInput(malformed(body, err))
-	}
-	return outer, nil
 }
 
 // readBody reads the request's body, up to maxBodyBytes.

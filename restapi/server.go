@@ -296,4 +296,3 @@ func authFailure(err error) string {
 	}
 	return "other"
 }
-

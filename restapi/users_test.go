@@ -175,7 +175,7 @@ func TestUsersAPI(t *testing.T) {
 			[]string{`Role "boss" is not one of owner, admin, user, limited_user, observer, restricted_access, read_only_user, read_only_limited_user`}},
 		{"oversize name", "POST", "/users", token(key), `{"user":{"name":"` + strings.Repeat("n", 101) + `","email":"x@example.com"}}`, 400, 2001,
 			[]string{"Name must be at most 100 characters"}},
-		{"not wrapped", "POST", "/users", token(key), `{"name":"X"}`, 400, 2001, []string{`The body must be an object with a "user" object`}},
+		{"not wrapped, no email", "POST", "/users", token(key), `{"name":"X"}`, 400, 2001, []string{`Email "" is not a valid address`}},
 		{"taken email on update", "PUT", "/users/" + created.ID, token(key), `{"user":{"email":"admin@acme.example.com"}}`, 400, 2001, []string{"Email has already been taken"}},
 		{"read-only key", "POST", "/users", token(readOnly), `{"user":{"name":"X","email":"x@example.com"}}`, 403, 2010, nil},
 		{"a manager adds", "POST", "/users", token(managerKey), `{"user":{"name":"X","email":"x@example.com"}}`, 403, 2010, nil},

@@ -411,8 +411,8 @@ func (sc *Scope) removeTargetUser(tx *Tx, u *gatehouse.User) error {
 			r := &after.Rules[i]
 			r.Targets = slices.DeleteFunc(r.Targets, func(t gatehouse.EscalationTarget) bool { return t.ID == u.ID })
 			if len(r.Targets) == 0 {
-				problems = append(problems, fmt.Sprintf("%s (%s) is the only target of rule %d of escalation policy %q (%s): give that rule another target first",
-					u.Name, u.ID, i+1, before.Name, before.ID))
+				problems = append(problems, fmt.Sprintf("%s cannot be removed: they are the only target of rule %d of escalation policy %q (%s); give that rule another target or delete the policy first",
+					u.Name, i+1, before.Name, before.ID))
 			}
 		}
 		befores, afters = append(befores, before), append(afters, after)
@@ -424,7 +424,8 @@ func (sc *Scope) removeTargetUser(tx *Tx, u *gatehouse.User) error {
 		if _, err := tx.exec("DELETE FROM escalation_rule_targets WHERE user_id = ? AND rule_id IN (SELECT id FROM escalation_rules WHERE policy_id = ?)", u.ID, p.ID); err != nil {
 			return fmt.Errorf("remove the user from escalation rules: %w", err)
 		}
-		if err := sc.audit(tx, "update", policyRef(p), changedFields(policyFields(befores[i]), policyFields(p))); err != nil {
+		removed := gatehouse.AuditReference{Name: "escalation_rules.targets", Removed: []gatehouse.Ref{userRef(u)}}
+		if err := sc.audit(tx, "update", policyRef(p), changedFields(policyFields(befores[i]), policyFields(p)), removed); err != nil {
 			return err
 		}
 		if err := sc.changed(tx, gatehouse.ChangePolicy, p.ID); err != nil {

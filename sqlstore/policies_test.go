@@ -482,7 +482,7 @@ func TestRemoveTargetUser(t *testing.T) {
 		}
 
 		wantProblem(t, sc.RemoveTargetUserForTest(ctx, bob.ID), gatehouse.CodeInvalidInput,
-			`bob (`+bob.ID+`) is the only target of rule 2 of escalation policy "Alone" (`+alone.ID+`): give that rule another target first`)
+			`bob cannot be removed: they are the only target of rule 2 of escalation policy "Alone" (`+alone.ID+`); give that rule another target or delete the policy first`)
 		if got := mustPolicy(t, sc, shared.ID).Rules[0].Targets; len(got) != 2 {
 			t.Errorf("targets after a refused removal = %+v, want both kept", got)
 		}

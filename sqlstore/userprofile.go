@@ -315,7 +315,7 @@ func (sc *Scope) DeleteUser(ctx context.Context, id string) error {
 		if u.Role == gatehouse.RoleOwner {
 			return gatehouse.InvalidInput("The account owner cannot be removed")
 		}
-		if err := sc.leaveEscalationRules(tx, u); err != nil {
+		if err := sc.removeTargetUser(tx, u); err != nil {
 			return err
 		}
 		if err := tx.deleteUserTokens(sc.accountID, id, sc.actor.Ref); err != nil {
@@ -338,63 +338,6 @@ func (sc *Scope) DeleteUser(ctx context.Context, id string) error {
 		}
 		return sc.changed(tx, gatehouse.ChangeUser, id)
 	})
-}
-
-// leaveEscalationRules takes u out of every escalation rule that names
-// them, recording an update of each policy touched; or returns a 2001 error
-// naming each policy with a rule whose only target is u.
-func (sc *Scope) leaveEscalationRules(tx *Tx, u *gatehouse.User) error {
-	rows, err := tx.query("SELECT p.id, p.name, "+
-		"(SELECT COUNT(*) FROM escalation_rule_targets o WHERE o.rule_id = r.id AND (o.user_id IS NULL OR o.user_id <> ?)) "+
-		"FROM escalation_rules r JOIN escalation_policies p ON p.id = r.policy_id "+
-		"WHERE r.account_id = ? AND r.id IN (SELECT rule_id FROM escalation_rule_targets WHERE user_id = ?) "+
-		"ORDER BY "+sc.store.byteOrder("p.name")+", p.id, r.position", u.ID, sc.accountID, u.ID)
-	if err != nil {
-		return fmt.Errorf("find escalation rules of user: %w", err)
-	}
-	type rule struct {
-		policy gatehouse.Ref
-		others int
-	}
-	rules, err := collect(rows, func(row scanner) (r rule, err error) {
-		r.policy.Type = "escalation_policy_reference"
-		return r, row.Scan(&r.policy.ID, &r.policy.Summary, &r.others)
-	})
-	if err != nil {
-		return fmt.Errorf("find escalation rules of user: %w", err)
-	}
-	var policies []gatehouse.Ref
-	var problems []string
-	for _, r := range rules {
-		if len(policies) == 0 || policies[len(policies)-1] != r.policy {
-			policies = append(policies, r.policy)
-		}
-		if r.others == 0 {
-			p := fmt.Sprintf("%s cannot be removed: they are the only target of a rule of escalation policy %q (%s); give that rule another target or delete the policy first",
-				u.Name, r.policy.Summary, r.policy.ID)
-			if len(problems) == 0 || problems[len(problems)-1] != p {
-				problems = append(problems, p)
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return gatehouse.InvalidInput(problems...)
-	}
-	if len(policies) == 0 {
-		return nil
-	}
-	if _, err := tx.exec("DELETE FROM escalation_rule_targets WHERE user_id = ?", u.ID); err != nil {
-		return fmt.Errorf("remove user from escalation rules: %w", err)
-	}
-	for _, p := range policies {
-		if err := sc.audit(tx, "update", p, nil, gatehouse.AuditReference{Name: "escalation_rules.targets", Removed: []gatehouse.Ref{userRef(u)}}); err != nil {
-			return err
-		}
-		if err := sc.changed(tx, gatehouse.ChangePolicy, p.ID); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // leaveTeams takes u out of every team, recording an update of each.

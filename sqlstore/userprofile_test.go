@@ -373,7 +373,7 @@ func TestDeleteUser(t *testing.T) {
 		policy("PBACK00", "Backup", []string{ada.ID, bob.ID})
 
 		wantProblem(t, sc.DeleteUser(ctx, ada.ID), gatehouse.CodeInvalidInput,
-			`ada cannot be removed: they are the only target of a rule of escalation policy "Primary" (PPRIM00); give that rule another target or delete the policy first`)
+			`ada cannot be removed: they are the only target of rule 2 of escalation policy "Primary" (PPRIM00); give that rule another target or delete the policy first`)
 		if _, err := s.CredentialByHash(ctx, token.Hash); err != nil {
 			t.Errorf("after a refused DeleteUser, the token: %v", err)
 		}
@@ -384,7 +384,7 @@ func TestDeleteUser(t *testing.T) {
 		exec("DELETE FROM escalation_rule_targets WHERE rule_id = 'PPRIMR1'")
 		exec("INSERT INTO escalation_rule_targets (rule_id, position, target_type, user_id) VALUES ('PPRIMR1', 0, 'user_reference', ?), ('PPRIMR1', 1, 'user_reference', ?)", ada.ID, ada.ID)
 		wantProblem(t, sc.DeleteUser(ctx, ada.ID), gatehouse.CodeInvalidInput,
-			`ada cannot be removed: they are the only target of a rule of escalation policy "Primary" (PPRIM00); give that rule another target or delete the policy first`)
+			`ada cannot be removed: they are the only target of rule 2 of escalation policy "Primary" (PPRIM00); give that rule another target or delete the policy first`)
 		exec("INSERT INTO escalation_rule_targets (rule_id, position, target_type, user_id) VALUES ('PPRIMR1', 2, 'user_reference', ?)", bob.ID)
 
 		last, _ := s.LastChangeID(ctx)
@@ -437,9 +437,9 @@ func TestDeleteUser(t *testing.T) {
 		// The rules ada shared keep their other targets: bob, now the only
 		// target of each, in both policies.
 		err = sc.DeleteUser(ctx, bob.ID)
-		for _, policy := range []string{`"Backup" (PBACK00)`, `"Primary" (PPRIM00)`} {
+		for _, rule := range []string{`rule 1 of escalation policy "Backup" (PBACK00)`, `rule 1 of escalation policy "Primary" (PPRIM00)`, `rule 2 of escalation policy "Primary" (PPRIM00)`} {
 			wantProblem(t, err, gatehouse.CodeInvalidInput,
-				"bob cannot be removed: they are the only target of a rule of escalation policy "+policy+"; give that rule another target or delete the policy first")
+				"bob cannot be removed: they are the only target of "+rule+"; give that rule another target or delete the policy first")
 		}
 	})
 }
