@@ -205,14 +205,15 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	srv.ConnState = conns.ConnState
 	servers := []*http.Server{srv}
 	served := make(chan error, 2)
-	go func() { served <- srv.Serve(conns.Listener(ln)) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.externalURL, "max_connections", cfg.limits.maxConnections)
+	// "listening" comes last: whoever waits for it finds everything up.
 	if metricsLn != nil {
 		metricsSrv := cfg.limits.newServer(newMetricsHandler(doors), logger)
 		servers = append(servers, metricsSrv)
 		go func() { served <- metricsSrv.Serve(metricsLn) }()
 		logger.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
+	go func() { served <- srv.Serve(conns.Listener(ln)) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.externalURL, "max_connections", cfg.limits.maxConnections)
 
 	select {
 	case err := <-served:
