@@ -88,6 +88,8 @@ type Cache[V any] struct {
 	// tagGen counts tag invalidations and clears: a lookup's answer is cached
 	// only if it did not move (see shard.gen).
 	tagGen atomic.Uint64
+	// known counts the known entries, bounded by Size.
+	known atomic.Int64
 	// trustedUntil is when the cache stops being trusted, in Unix
 	// nanoseconds; 0 until the feed has been read once.
 	trustedUntil atomic.Int64
@@ -97,6 +99,7 @@ type Cache[V any] struct {
 	unknownPerShard int
 	// unsaved are uses whose flush failed, kept for the next one.
 	unsaved *unsavedUses
+	addrs   addrTable
 }
 
 // New returns an empty cache, not trusted until TrustUntil.
@@ -145,12 +148,8 @@ func New[V any](cfg Config[V]) *Cache[V] {
 	}
 	n := 1 << c.shardBits
 	c.unknownPerShard = (cfg.UnknownSize + n - 1) / n
-	for i := range n {
-		size := cfg.Size / n
-		if i < cfg.Size%n {
-			size++
-		}
-		c.shards = append(c.shards, newShard(c, size, c.unknownPerShard))
+	for range n {
+		c.shards = append(c.shards, newShard(c, c.unknownPerShard))
 	}
 	return c
 }
@@ -263,10 +262,11 @@ func (c *Cache[V]) miss(ctx context.Context, s *shard[V], m, h0, h1 uint64, hash
 			ttl := seconds(c.cfg.TTL)
 			e.meta.Store(min(sec+ttl-uint32(h1%uint64(ttl/10+1)), expiryMask))
 			if c.cfg.UseID != nil {
-				e.used, e.from = unixMinute(now)|unflushed, addrBytes(from)
+				e.used, e.from = unixMinute(now)|unflushed, c.addrs.id(from)
 			}
 			s.insertCell(m, i+1)
 			s.live++
+			c.known.Add(1)
 			set = nil
 		}
 	} else if f.err == nil && c.cfg.UseID != nil {
@@ -338,7 +338,7 @@ func (c *Cache[V]) recordUseLocked(s *shard[V], m, h0, h1 uint64, minute uint32,
 	}
 	e := s.entry(s.cells[pos] - 1)
 	if e.used&minuteMask < minute {
-		e.used, e.from = minute|unflushed, addrBytes(from)
+		e.used, e.from = minute|unflushed, c.addrs.id(from)
 	}
 }
 
@@ -398,6 +398,7 @@ func (c *Cache[V]) Clear() {
 			}
 		}
 		s.cells, s.used = make([]int32, 64), 0
+		c.known.Add(-int64(s.live))
 		s.chunks, s.high, s.live, s.free, s.hand = nil, 0, 0, nil, 0
 		s.unknown, s.unknownHand = s.unknown[:0], 0
 		s.mu.Unlock()

@@ -510,47 +510,66 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 // or mix up an entry, through growth, eviction and deletion.
 func TestIndexAgainstModel(t *testing.T) {
 	t.Parallel()
-	f := newFakeStore()
-	const keys = 600
-	for i := range keys {
-		if i%3 != 0 { // a third stays unknown
-			f.add(i, cred{id: fmt.Sprint("K", i), account: fmt.Sprint("A", i%7)})
-		}
-	}
-	c := newTestCache(f, Config[string]{Size: 200, UnknownSize: 50})
-	now := time.Now()
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 50000 {
-		i := rng.IntN(keys)
-		switch op := rng.IntN(10); {
-		case op < 7:
-			v, err := c.Get(ctx, hashOf(i), now, "")
-			want := ""
-			if i%3 != 0 {
-				want = fmt.Sprint("K", i)
-			}
-			if v != want || (want == "") != errors.Is(err, ErrUnknown) {
-				t.Fatalf("Get(%d) = %q, %v; want %q", i, v, err, want)
-			}
-		case op < 9:
-			c.InvalidateHash(hashOf(i))
-		default:
-			c.Invalidate(Tag(fmt.Sprint("account:A", i%7)))
-		}
-	}
-	for _, s := range c.shards {
-		cells := 0
-		for _, cell := range s.cells {
-			if cell != 0 {
-				cells++
-				if h0, h1 := entryKey(s, cell); s.find(s.keyOf(cell), h0, h1) < 0 {
-					t.Fatalf("cell %d cannot be found from its own key", cell)
+	for _, tt := range []struct {
+		keys, size, unknownSize, ops int
+	}{
+		{600, 200, 50, 20_000},         // one shard
+		{30_000, 16_384, 2048, 60_000}, // sixteen
+	} {
+		t.Run(fmt.Sprint(tt.size), func(t *testing.T) {
+			t.Parallel()
+			f := newFakeStore()
+			for i := range tt.keys {
+				if i%3 != 0 { // a third stays unknown
+					f.add(i, cred{id: fmt.Sprint("K", i), account: fmt.Sprint("A", i%7)})
 				}
 			}
-		}
-		if cells != s.used || s.live > 200 || len(s.unknown) > 50 {
-			t.Errorf("%d cells, %d counted; %d live known, %d unknown", cells, s.used, s.live, len(s.unknown))
-		}
+			c := newTestCache(f, Config[string]{Size: tt.size, UnknownSize: tt.unknownSize})
+			now := time.Now()
+			rng := rand.New(rand.NewPCG(1, 2))
+			for range tt.ops {
+				i := rng.IntN(tt.keys)
+				switch op := rng.IntN(100); {
+				case op < 80:
+					v, err := c.Get(ctx, hashOf(i), now, "")
+					want := ""
+					if i%3 != 0 {
+						want = fmt.Sprint("K", i)
+					}
+					if v != want || (want == "") != errors.Is(err, ErrUnknown) {
+						t.Fatalf("Get(%d) = %q, %v; want %q", i, v, err, want)
+					}
+				case op < 99:
+					c.InvalidateHash(hashOf(i))
+				default:
+					c.Invalidate(Tag(fmt.Sprint("account:A", i%7)))
+				}
+			}
+			known := 0
+			for _, s := range c.shards {
+				cells, live := 0, 0
+				for _, cell := range s.cells {
+					if cell != 0 {
+						cells++
+						if h0, h1 := entryKey(s, cell); s.find(s.keyOf(cell), h0, h1) < 0 {
+							t.Fatalf("cell %d cannot be found from its own key", cell)
+						}
+					}
+				}
+				for i := range s.high {
+					if s.entry(int32(i)).meta.Load() != 0 {
+						live++
+					}
+				}
+				if cells != s.used || live != s.live || len(s.unknown) > c.unknownPerShard {
+					t.Errorf("%d cells, %d counted; %d live known entries, %d counted; %d unknown", cells, s.used, live, s.live, len(s.unknown))
+				}
+				known += live
+			}
+			if n := c.known.Load(); int(n) != known || known > tt.size+len(c.shards) {
+				t.Errorf("%d known entries, %d counted, bound %d", known, n, tt.size)
+			}
+		})
 	}
 }
 
@@ -661,4 +680,43 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestTagIndexStaysConsistent runs random acquires, releases and
+// invalidations and checks the index's lists and positions after each.
+func TestTagIndexStaysConsistent(t *testing.T) {
+	t.Parallel()
+	ti := newTagIndex()
+	rng := rand.New(rand.NewPCG(3, 4))
+	var held []*tagSet
+	for range 5000 {
+		switch op := rng.IntN(10); {
+		case op < 5:
+			tags := []Tag{Tag(fmt.Sprint("account:A", rng.IntN(5)))}
+			if rng.IntN(2) == 0 {
+				tags = append(tags, Tag(fmt.Sprint("user:U", rng.IntN(20))))
+			}
+			held = append(held, ti.acquire(tags))
+		case op < 9 && len(held) > 0:
+			i := rng.IntN(len(held))
+			ti.release(held[i])
+			held = slices.Delete(held, i, i+1)
+		default:
+			ti.invalidate(Tag(fmt.Sprint("account:A", rng.IntN(5))))
+		}
+		for tag, sets := range ti.byTag {
+			for i, s := range sets {
+				if s.dead.Load() || ti.sets[s.key] != s || s.pos[slices.Index(s.tags, tag)] != int32(i) {
+					t.Fatalf("set %q is out of place in the list of %s", s.key, tag)
+				}
+			}
+		}
+		for key, s := range ti.sets {
+			for _, tag := range s.tags {
+				if !slices.Contains(ti.byTag[tag], s) {
+					t.Fatalf("set %q is missing from the list of %s", key, tag)
+				}
+			}
+		}
+	}
 }

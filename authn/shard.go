@@ -2,7 +2,6 @@ package authn
 
 import (
 	"math/bits"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 )
@@ -33,7 +32,6 @@ type shard[V any] struct {
 	// credential now; free lists the others below high.
 	high, live int
 	free       []int32
-	capacity   int
 	hand       int // the CLOCK hand
 
 	unknown     []unknownEntry
@@ -56,7 +54,7 @@ type shard[V any] struct {
 // chunkLen is the number of entries allocated at a time.
 const chunkLen = 1024
 
-// entry is a known credential. 56 bytes with a pointer value.
+// entry is a known credential: 48 bytes with a pointer value.
 type entry[V any] struct {
 	h0, h1 uint64 // the first 16 bytes of the hash
 	value  V
@@ -68,9 +66,9 @@ type entry[V any] struct {
 	// used is the Unix minute of the last use recorded, with unflushed set
 	// until it is flushed.
 	used uint32
-	// from is the client address of that use, as 16 bytes (IPv4 mapped);
-	// zero when unknown.
-	from [16]byte
+	// from numbers the client address of that use in the cache's address
+	// table; 0 when unknown.
+	from uint32
 }
 
 const (
@@ -94,13 +92,12 @@ type flight[V any] struct {
 	err   error
 }
 
-func newShard[V any](c *Cache[V], capacity, unknownCapacity int) *shard[V] {
+func newShard[V any](c *Cache[V], unknownCapacity int) *shard[V] {
 	return &shard[V]{
-		c:        c,
-		cells:    make([]int32, 64),
-		capacity: capacity,
-		unknown:  make([]unknownEntry, 0, min(unknownCapacity, 1024)),
-		flights:  map[Hash]*flight[V]{},
+		c:       c,
+		cells:   make([]int32, 64),
+		unknown: make([]unknownEntry, 0, min(unknownCapacity, 1024)),
+		flights: map[Hash]*flight[V]{},
 	}
 }
 
@@ -214,17 +211,19 @@ func (s *shard[V]) positionOf(c int32) int {
 	return pos
 }
 
-// allocate returns a free known entry, evicting one if the shard is full,
-// under the write lock.
+// allocate returns a free known entry, under the write lock. When the cache
+// holds Size known entries, it evicts one of the shard's. The bound is the
+// cache's, not each shard's, so that a cache of Size holds Size keys however
+// they spread; shards racing past it may overshoot it by one entry each.
 func (s *shard[V]) allocate(now uint32) int32 {
-	if n := len(s.free); n > 0 {
-		i := s.free[n-1]
-		s.free = s.free[:n-1]
-		return i
-	}
-	if s.high < s.capacity {
+	if s.c.known.Load() < int64(s.c.cfg.Size) || s.live == 0 {
+		if n := len(s.free); n > 0 {
+			i := s.free[n-1]
+			s.free = s.free[:n-1]
+			return i
+		}
 		if s.high%chunkLen == 0 {
-			s.chunks = append(s.chunks, make([]entry[V], min(chunkLen, s.capacity-s.high)))
+			s.chunks = append(s.chunks, make([]entry[V], min(chunkLen, s.c.cfg.Size)))
 		}
 		s.high++
 		return int32(s.high - 1)
@@ -236,7 +235,10 @@ func (s *shard[V]) allocate(now uint32) int32 {
 		s.hand = (s.hand + 1) % s.high
 		e := s.entry(i)
 		meta := e.meta.Load()
-		if meta&referenced != 0 && meta&expiryMask > now && !e.tags.isDead() {
+		switch {
+		case meta == 0: // free
+			continue
+		case meta&referenced != 0 && meta&expiryMask > now && !e.tags.isDead():
 			e.meta.Store(meta &^ referenced)
 			continue
 		}
@@ -254,6 +256,7 @@ func (s *shard[V]) removeKnown(i int32) {
 	s.c.tags.release(e.tags)
 	*e = entry[V]{}
 	s.live--
+	s.c.known.Add(-1)
 }
 
 // keepUse keeps the unflushed use of an entry about to be removed.
@@ -262,7 +265,7 @@ func (s *shard[V]) keepUse(e *entry[V]) {
 		return
 	}
 	if id := s.c.cfg.UseID(e.value); id != "" {
-		s.unsaved = append(s.unsaved, Use{ID: id, At: minuteTime(e.used), From: addrOf(e.from)})
+		s.unsaved = append(s.unsaved, Use{ID: id, At: minuteTime(e.used), From: s.c.addrs.addr(e.from)})
 	}
 }
 
@@ -288,24 +291,4 @@ func (s *shard[V]) putUnknown(m, h0, h1 uint64, expires uint32, capacity int) {
 func (s *shard[V]) removeUnknown(i int) {
 	s.deleteCell(s.positionOf(int32(-i - 1)))
 	s.unknown[i] = unknownEntry{}
-}
-
-// addrBytes returns addr, with or without a port, as 16 bytes; zero when it
-// is not an IP address.
-func addrBytes(addr string) [16]byte {
-	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		return ap.Addr().As16()
-	}
-	if a, err := netip.ParseAddr(addr); err == nil {
-		return a.As16()
-	}
-	return [16]byte{}
-}
-
-// addrOf turns addrBytes back into an address; the zero Addr when unknown.
-func addrOf(b [16]byte) netip.Addr {
-	if b == ([16]byte{}) {
-		return netip.Addr{}
-	}
-	return netip.AddrFrom16(b).Unmap()
 }

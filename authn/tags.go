@@ -14,8 +14,11 @@ import (
 // points to them: a change costs the number of sets it touches, never a scan
 // of the entries. Dead entries are dropped when next read or by eviction.
 type tagSet struct {
-	key  string // the tags, sorted, joined by "\n"
+	// key is the tags, sorted, joined by "\n"; tags are substrings of it.
+	key  string
 	tags []Tag
+	// pos[i] is the set's index in the index's list of tags[i].
+	pos  []int32
 	dead atomic.Bool
 	refs int // entries holding the set, under tagIndex.mu
 }
@@ -28,11 +31,11 @@ func (s *tagSet) isDead() bool { return s != nil && s.dead.Load() }
 type tagIndex struct {
 	mu    sync.Mutex
 	sets  map[string]*tagSet
-	byTag map[Tag]map[*tagSet]struct{}
+	byTag map[Tag][]*tagSet
 }
 
 func newTagIndex() *tagIndex {
-	return &tagIndex{sets: map[string]*tagSet{}, byTag: map[Tag]map[*tagSet]struct{}{}}
+	return &tagIndex{sets: map[string]*tagSet{}, byTag: map[Tag][]*tagSet{}}
 }
 
 // acquire returns the live set of tags, made if need be, with one more
@@ -56,13 +59,15 @@ func (ti *tagIndex) acquire(tags []Tag) *tagSet {
 	defer ti.mu.Unlock()
 	s := ti.sets[key]
 	if s == nil {
-		s = &tagSet{key: key, tags: sorted}
+		s = &tagSet{key: key, tags: sorted, pos: make([]int32, len(sorted))}
+		// The set's tags and the index's keys share the key's bytes.
+		for i, t := range strings.Split(key, "\n") {
+			s.tags[i] = Tag(t)
+		}
 		ti.sets[key] = s
-		for _, t := range sorted {
-			if ti.byTag[t] == nil {
-				ti.byTag[t] = map[*tagSet]struct{}{}
-			}
-			ti.byTag[t][s] = struct{}{}
+		for i, t := range s.tags {
+			s.pos[i] = int32(len(ti.byTag[t]))
+			ti.byTag[t] = append(ti.byTag[t], s)
 		}
 	}
 	s.refs++
@@ -87,19 +92,27 @@ func (ti *tagIndex) release(s *tagSet) {
 func (ti *tagIndex) invalidate(tag Tag) {
 	ti.mu.Lock()
 	defer ti.mu.Unlock()
-	for s := range ti.byTag[tag] {
+	for sets := ti.byTag[tag]; len(sets) > 0; sets = ti.byTag[tag] {
+		s := sets[len(sets)-1]
 		s.dead.Store(true)
 		ti.forget(s)
 	}
 }
 
-// forget removes s from the index, under ti.mu.
+// forget removes s from the index, under ti.mu: from the list of each of
+// its tags, by moving the list's last set into its place.
 func (ti *tagIndex) forget(s *tagSet) {
 	delete(ti.sets, s.key)
-	for _, t := range s.tags {
-		delete(ti.byTag[t], s)
-		if len(ti.byTag[t]) == 0 {
+	for i, t := range s.tags {
+		sets := ti.byTag[t]
+		last := sets[len(sets)-1]
+		sets[s.pos[i]] = last
+		last.pos[slices.Index(last.tags, t)] = s.pos[i]
+		sets[len(sets)-1] = nil
+		if sets = sets[:len(sets)-1]; len(sets) == 0 {
 			delete(ti.byTag, t)
+		} else {
+			ti.byTag[t] = sets
 		}
 	}
 }
@@ -111,12 +124,5 @@ func (ti *tagIndex) clear() {
 	for _, s := range ti.sets {
 		s.dead.Store(true)
 	}
-	ti.sets, ti.byTag = map[string]*tagSet{}, map[Tag]map[*tagSet]struct{}{}
-}
-
-// len returns how many live sets the index holds.
-func (ti *tagIndex) len() int {
-	ti.mu.Lock()
-	defer ti.mu.Unlock()
-	return len(ti.sets)
+	ti.sets, ti.byTag = map[string]*tagSet{}, map[Tag][]*tagSet{}
 }

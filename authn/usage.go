@@ -46,7 +46,7 @@ func (u *unsavedUses) take() map[string]Use {
 
 // Flush hands the uses recorded since the last flush to write, the latest
 // per ID; on failure they are kept for the next flush. Uses are kept in the
-// entries themselves (4 bytes of minute, 16 of address), so a use costs no
+// entries themselves (4 bytes of minute, 4 of address), so a use costs no
 // memory beyond its entry, and a credential used all day is written once a
 // minute at most.
 func (c *Cache[V]) Flush(ctx context.Context, write func(context.Context, []Use) error) error {
@@ -61,7 +61,7 @@ func (c *Cache[V]) Flush(ctx context.Context, write func(context.Context, []Use)
 				}
 				e.used &^= unflushed
 				if id := c.cfg.UseID(e.value); id != "" {
-					s.unsaved = append(s.unsaved, Use{ID: id, At: minuteTime(e.used), From: addrOf(e.from)})
+					s.unsaved = append(s.unsaved, Use{ID: id, At: minuteTime(e.used), From: c.addrs.addr(e.from)})
 				}
 			}
 			for _, use := range s.unsaved {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -26,11 +27,12 @@ type madeUpStore struct {
 	index    map[[32]byte]int
 	lookups  sync.Map // hash → count, when counting
 	counting bool
+	tokens   bool
 }
 
 func newMadeUpStore(tb testing.TB, n int) (*madeUpStore, [][]string) {
 	tb.Helper()
-	m := &madeUpStore{Store: storetest.OpenSQLite(tb), index: make(map[[32]byte]int, n)}
+	m := &madeUpStore{Store: storetest.OpenSQLite(tb), index: make(map[[32]byte]int, n), tokens: true}
 	headers := make([][]string, n)
 	for i := range headers {
 		secret := fmt.Sprintf("a+bench%013d", i)
@@ -52,7 +54,7 @@ func (m *madeUpStore) CredentialByHash(ctx context.Context, hash [32]byte) (*sql
 	a := &gatehouse.Account{ID: fmt.Sprintf("PA%05d", i%1000), Subdomain: fmt.Sprint("a", i%1000), Name: "Bench", Plan: gatehouse.PlanBusiness}
 	k := &gatehouse.APIKey{ID: fmt.Sprintf("P%06d", i), AccountID: a.ID, Kind: gatehouse.KeyGeneral, Description: "bench key"}
 	c := &sqlstore.Credential{Key: k, Account: a}
-	if i%10 == 0 {
+	if i%10 == 0 && m.tokens {
 		k.Kind, k.UserID = gatehouse.KeyUserToken, fmt.Sprintf("PU%05d", i)
 		c.User = &gatehouse.User{ID: k.UserID, AccountID: a.ID, Email: "u@example.com", Name: "User", Role: gatehouse.RoleUser}
 	}
@@ -61,10 +63,14 @@ func (m *madeUpStore) CredentialByHash(ctx context.Context, hash [32]byte) (*sql
 
 // benchServer returns a server whose cache holds n made-up keys, and the
 // Authorization headers of those keys.
-func benchServer(b *testing.B, n int) (*Server, [][]string) {
+func benchServer(b *testing.B, n int, opts ...fixtureOption) (*Server, [][]string) {
 	b.Helper()
 	store, headers := newMadeUpStore(b, n)
-	srv := New(Config{Store: store, CacheSize: max(n, 1000)})
+	cfg := Config{Store: store, CacheSize: max(n, 1000)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv := New(cfg)
 	srv.keys.TrustUntil(time.Now().Add(time.Hour))
 	now := time.Now()
 	for _, h := range headers {
@@ -105,15 +111,18 @@ func BenchmarkVerifyKeyRotating(b *testing.B) {
 	})
 }
 
-// BenchmarkMemoryPerKey fills the cache with 1 000 000 keys (of 1000
-// accounts; a tenth are user tokens, each of its own user), each used once
-// from an address (so its use waits to be flushed), and reports the heap
-// they take per key after a GC: entry, principal, use and address, the
-// shared accounts and users included. Run it alone: go test -run XXX
-// -bench MemoryPerKey -benchtime 1x ./restapi/
+// BenchmarkMemoryPerKey fills the cache with 1 000 000 keys of 1000
+// accounts, each used once from an address (so its use waits to be
+// flushed), and reports the heap they take per key after a GC: entry,
+// principal, use and address, the shared accounts and users included. A
+// tenth of the keys are user tokens, each of a user of its own, unless
+// BENCH_TOKENS=0. Run it alone:
+//
+//	go test -run XXX -bench MemoryPerKey -benchtime 1x ./restapi/
 func BenchmarkMemoryPerKey(b *testing.B) {
 	const n = 1_000_000
 	store, headers := newMadeUpStore(b, n)
+	store.tokens = os.Getenv("BENCH_TOKENS") != "0"
 	ctx := context.Background()
 	for b.Loop() {
 		before := heapInUse()
@@ -131,18 +140,7 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		}
 		b.ReportMetric(float64(after-before)/n, "B/key")
 
-		// The in-memory rate limiter, for reference: its state for each key
-		// that made a request within the minute.
-		lim := ratelimit.NewMemory()
-		for i, h := range headers {
-			p, _ := srv.authenticate(ctx, h, now, "192.0.2.1")
-			lim.Allow(ctx, p.RateLimitKey(), ratelimit.Limit{Rate: DefaultRateLimit, Period: time.Minute})
-			if i == n-1 {
-				b.ReportMetric(float64(heapInUse()-after)/n, "limiter-B/key")
-			}
-		}
 		runtime.KeepAlive(srv)
-		runtime.KeepAlive(lim)
 	}
 }
 
@@ -169,14 +167,13 @@ func (w *discardWriter) WriteHeader(int)             {}
 // whose clock moves a sixteenth of a second per request, so the allowance
 // never runs out and the headers carry the numbers they carry in use.
 func BenchmarkServeAbilities(b *testing.B) {
-	srv, headers := benchServer(b, 1)
 	lim := ratelimit.NewMemory()
 	clock := time.Now()
 	lim.Now = func() time.Time {
 		clock = clock.Add(time.Minute / DefaultRateLimit)
 		return clock
 	}
-	srv.cfg.Limiter, srv.limit.Rate = lim, DefaultRateLimit
+	srv, headers := benchServer(b, 1, func(c *Config) { c.Limiter, c.RateLimit = lim, DefaultRateLimit })
 	req := httptest.NewRequest("GET", "/abilities", nil)
 	req.Header["Authorization"] = headers[0]
 	w := &discardWriter{h: http.Header{}}
@@ -200,5 +197,75 @@ func BenchmarkBareAbilities(b *testing.B) {
 	for b.Loop() {
 		clear(w.h)
 		mux.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkKeysInUse keeps 10 000 keys of a PostgreSQL database in use for
+// BENCH_DURATION (2m by default) through the REST door in process, with the
+// change feed and the last-used flush running, and reports the store
+// lookups per key (at most one per cache lifetime, authn.DefaultTTL), the
+// most of one key, and the requests served per second. It needs
+// GATEHOUSE_TEST_POSTGRES_URL:
+//
+//	go test -run XXX -bench KeysInUse -benchtime 1x -timeout 30m ./restapi/
+func BenchmarkKeysInUse(b *testing.B) {
+	const keys = 10_000
+	duration := 2 * time.Minute
+	if d, err := time.ParseDuration(os.Getenv("BENCH_DURATION")); err == nil {
+		duration = d
+	}
+	for b.Loop() {
+		s := storetest.Open(b, storetest.Config(b, "postgres"))
+		a, _ := storetest.MustCreateAccount(b, s, "acme", gatehouse.PlanBusiness)
+		headers := make([][]string, keys)
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := w; i < keys; i += 8 {
+					key, _ := mustKey(b, s, a, nil, false)
+					headers[i] = []string{token(key)}
+				}
+			})
+		}
+		wg.Wait()
+		counting := &countingStore{Store: s}
+		srv := New(Config{Store: counting})
+		s.OnChange(srv.ApplyChange)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { srv.Run(ctx); close(done) }()
+		<-srv.Ready()
+
+		var requests, failures sync.Map
+		deadline := time.Now().Add(duration)
+		for w := range 4 {
+			wg.Go(func() {
+				n, failed := 0, 0
+				req := httptest.NewRequest("GET", "/abilities", nil)
+				req.RemoteAddr = fmt.Sprintf("192.0.2.%d:5000", w)
+				for i := w; time.Now().Before(deadline); i += 4 {
+					req.Header["Authorization"] = headers[i%keys]
+					rec := httptest.NewRecorder()
+					srv.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK {
+						failed++
+					}
+					n++
+				}
+				requests.Store(w, n)
+				failures.Store(w, failed)
+			})
+		}
+		wg.Wait()
+		cancel()
+		<-done
+		total, failed := 0, 0
+		requests.Range(func(_, n any) bool { total += n.(int); return true })
+		failures.Range(func(_, n any) bool { failed += n.(int); return true })
+		if failed > 0 {
+			b.Errorf("%d of %d requests failed", failed, total)
+		}
+		b.ReportMetric(float64(counting.count())/keys, "lookups/key")
+		b.ReportMetric(float64(total)/duration.Seconds(), "requests/s")
 	}
 }

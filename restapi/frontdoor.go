@@ -108,8 +108,9 @@ func clientAddr(r *http.Request) string {
 }
 
 // loadKey reads the key with that hash from the store. The principals of one
-// account and user share their account, user and identity, so a million
-// cached keys hold one copy of each.
+// account (general keys) or one user (tokens) share their identity, and with
+// it the account and the user, so a million cached keys hold one copy of
+// each.
 func (s *Server) loadKey(ctx context.Context, hash authn.Hash) (*access.Principal, []authn.Tag, error) {
 	cred, err := s.cfg.Store.CredentialByHash(ctx, hash)
 	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
@@ -120,19 +121,15 @@ func (s *Server) loadKey(ctx context.Context, hash authn.Hash) (*access.Principa
 	}
 	account := s.accounts.Get(cred.Account.ID, cred.Account)
 	tags := []authn.Tag{authn.TagOf(gatehouse.ChangeAccount, account.ID)}
-	var user *gatehouse.User
+	var id *access.Identity
 	if cred.Key.Kind == gatehouse.KeyUserToken && cred.User != nil {
-		user = s.users.Get(cred.User.ID, cred.User)
-		tags = append(tags, authn.TagOf(gatehouse.ChangeUser, user.ID))
+		tags = append(tags, authn.TagOf(gatehouse.ChangeUser, cred.User.ID))
+		id = s.identities.Get(cred.User.ID, access.NewIdentity(account, cred.User))
+	} else {
+		id = s.identities.Get(account.ID, access.NewIdentity(account, nil))
 	}
 	if cred.Key.Disabled() {
 		return nil, tags, nil
-	}
-	id := access.NewIdentity(account, user)
-	if user != nil {
-		id = s.identities.Get(account.ID+"/"+user.ID, id)
-	} else {
-		id = s.identities.Get(account.ID, id)
 	}
 	return id.KeyPrincipal(cred.Key), tags, nil
 }
@@ -142,13 +139,13 @@ func sameAccount(a, b *gatehouse.Account) bool {
 		maps.Equal(a.AbilityOverrides, b.AbilityOverrides) && a.CreatedAt.Equal(b.CreatedAt)
 }
 
-func sameUser(a, b *gatehouse.User) bool {
-	return a.ID == b.ID && a.AccountID == b.AccountID && a.Email == b.Email && a.Name == b.Name && a.Role == b.Role &&
-		a.TimeZone == b.TimeZone && a.PasswordHash == b.PasswordHash && a.CreatedAt.Equal(b.CreatedAt)
-}
-
+// sameIdentity reports whether two identities have the same (shared)
+// account and equal users, so that one can stand for the other.
 func sameIdentity(a, b *access.Identity) bool {
-	return a.Account == b.Account && a.User == b.User
+	if a.Account != b.Account || (a.User == nil) != (b.User == nil) {
+		return false
+	}
+	return a.User == nil || *a.User == *b.User
 }
 
 // rateLimit draws one request from p's allowance and sets PagerDuty's rate

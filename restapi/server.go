@@ -80,9 +80,8 @@ type Server struct {
 	keys    *authn.Cache[*access.Principal]
 	feed    *authn.Feed
 	ownFeed bool
-	// accounts, users and identities are shared by the cached principals.
+	// accounts and identities are shared by the cached principals.
 	accounts   *authn.Shared[gatehouse.Account]
-	users      *authn.Shared[gatehouse.User]
 	identities *authn.Shared[access.Identity]
 	limit      ratelimit.Limit
 	// limitHeader is the ratelimit-limit header's value, the same on every
@@ -112,7 +111,6 @@ func New(cfg Config) *Server {
 		mux:           http.NewServeMux(),
 		logger:        cfg.Logger,
 		accounts:      authn.NewShared(cfg.CacheSize, sameAccount),
-		users:         authn.NewShared(cfg.CacheSize, sameUser),
 		identities:    authn.NewShared(cfg.CacheSize, sameIdentity),
 		limit:         ratelimit.Limit{Rate: cfg.RateLimit, Period: time.Minute},
 		limitHeader:   []string{strconv.Itoa(cfg.RateLimit)},

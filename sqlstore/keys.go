@@ -326,12 +326,13 @@ func (tx *Tx) deleteUserTokens(accountID, userID string, by gatehouse.Actor) err
 
 // CredentialByHash returns the key whose SHA-256 hash is hash, with its
 // account and, for a user token, its user, in one query. Disabled keys are
-// returned too: the caller decides. It returns 2100 when no key has that
-// hash.
+// returned too: the caller decides. The user comes without its password
+// hash, which no request needs and which caches keep for minutes. It
+// returns 2100 when no key has that hash.
 func (s *Store) CredentialByHash(ctx context.Context, hash [32]byte) (*Credential, error) {
 	q := "SELECT " + qualify("k.", keyColumns) + ", " + qualify("a.", accountColumns) + ", " +
 		"COALESCE(u.id, ''), COALESCE(u.account_id, ''), COALESCE(u.email, ''), COALESCE(u.name, ''), COALESCE(u.role, ''), " +
-		"COALESCE(u.time_zone, ''), COALESCE(u.password_hash, ''), COALESCE(u.created_at, 0) " +
+		"COALESCE(u.time_zone, ''), '', COALESCE(u.created_at, 0) " +
 		"FROM api_keys k JOIN accounts a ON a.id = k.account_id LEFT JOIN users u ON u.id = k.user_id " +
 		"WHERE k.hash = ?"
 	var (
@@ -386,8 +387,8 @@ const touchBatch = 500
 // only moves forward; unknown keys are ignored. It writes neither audit
 // records nor changes.
 func (s *Store) TouchKeys(ctx context.Context, uses []KeyUse) error {
-	// In a fixed order, so that two nodes flushing at once on PostgreSQL lock
-	// rows in the same order.
+	// In ID order, so that nodes flushing at once split their batches alike
+	// and mostly meet rows in the same order on PostgreSQL.
 	uses = slices.Clone(uses)
 	slices.SortFunc(uses, func(a, b KeyUse) int { return strings.Compare(a.KeyID, b.KeyID) })
 	for batch := range slices.Chunk(uses, touchBatch) {

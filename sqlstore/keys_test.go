@@ -801,3 +801,26 @@ func TestBootstrapWithKey(t *testing.T) {
 		}
 	})
 }
+
+// TestCredentialLeavesPasswordOut: the user of a token comes without the
+// password hash, which caches would otherwise keep in memory.
+func TestCredentialLeavesPasswordOut(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		ada := &gatehouse.User{AccountID: acme.ID, Email: "ada@acme.example.com", Name: "Ada", Role: gatehouse.RoleUser, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"}
+		if err := s.CreateUser(ctx, ada); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateKey(t, s, userToken(ada, "u+tokenkey000000Zz_-", "my laptop"))
+		cred, err := s.CredentialByHash(ctx, sha256.Sum256([]byte("u+tokenkey000000Zz_-")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cred.User == nil || cred.User.ID != ada.ID || cred.User.PasswordHash != "" {
+			t.Errorf("CredentialByHash's user = %+v, want %s without its password hash", cred.User, ada.ID)
+		}
+	})
+}
