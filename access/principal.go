@@ -41,7 +41,9 @@ func (k CredentialKind) String() string {
 // Principal is who a request acts as: an account and, for user-level
 // credentials, one of its users. It is small, because a cache may hold one
 // per credential for millions of credentials: what the credentials of one
-// account and user have in common is in their shared Identity.
+// account and user have in common is in their shared Identity. Make one with
+// KeyPrincipal, Identity.KeyPrincipal or CLIPrincipal: a Principal without
+// an Identity has no Account or User to read.
 type Principal struct {
 	// Identity is the account and user the credential acts as; its fields
 	// read as the principal's own (p.Account, p.User).

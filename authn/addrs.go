@@ -23,13 +23,12 @@ const (
 	addrMask = 1<<addrBits - 1
 )
 
-// id returns the number of addr ("ip" or "ip:port"); 0 when it is not an IP
-// address.
-func (t *addrTable) id(addr string) uint32 {
-	a := parseAddr(addr)
-	if !a.IsValid() {
+// id returns the number of addr; 0 for the zero Addr.
+func (t *addrTable) id(addr netip.Addr) uint32 {
+	if !addr.IsValid() {
 		return 0
 	}
+	a := addr.Unmap().WithZone("")
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if id, ok := t.ids[a]; ok {
@@ -53,16 +52,4 @@ func (t *addrTable) addr(id uint32) netip.Addr {
 		return netip.Addr{}
 	}
 	return t.addrs[id&addrMask-1]
-}
-
-// parseAddr returns addr, with or without a port, without an IPv4-in-IPv6
-// prefix or a zone; the zero Addr when it is not an IP address.
-func parseAddr(addr string) netip.Addr {
-	if ap, err := netip.ParseAddrPort(addr); err == nil {
-		return ap.Addr().Unmap().WithZone("")
-	}
-	if a, err := netip.ParseAddr(addr); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	return netip.Addr{}
 }

@@ -2,6 +2,7 @@ package authn
 
 import (
 	"fmt"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ func filledCache(b *testing.B, n int) (*Cache[string], []Hash) {
 	c := newTestCache(f, Config[string]{Size: n})
 	now := time.Now()
 	for _, h := range hashes {
-		if _, err := c.Get(ctx, h, now, "192.0.2.1"); err != nil {
+		if _, err := c.Get(ctx, h, now, netip.MustParseAddr("192.0.2.1")); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,7 +34,7 @@ func BenchmarkGet(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := c.Get(ctx, hashes[i%len(hashes)], time.Now(), "192.0.2.1"); err != nil {
+			if _, err := c.Get(ctx, hashes[i%len(hashes)], time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
 				b.Fatal(err)
 			}
 			i++

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -51,7 +52,7 @@ type Config[V any] struct {
 	// the client's address; its error is Get's answer instead. The doors
 	// refuse there the addresses that failed to authenticate too often:
 	// the credentials they use from memory still work.
-	BeforeLookup func(ctx context.Context, from string) error
+	BeforeLookup func(ctx context.Context, from netip.Addr) error
 	// UseID names what a use of a value is recorded under, such as a key's
 	// ID, or "" for none. When nil, no use is recorded.
 	UseID func(V) string
@@ -165,11 +166,11 @@ func (c *Cache[V]) locate(hash *Hash) (s *shard[V], m, h0, h1 uint64) {
 // and holds a live entry, else from the store (one lookup for all the
 // concurrent misses of a hash). It returns ErrUnknown for a hash no
 // credential has, and a 2901 error when the store did not answer in time.
-// now is the request's time; from, the client's address ("ip" or
-// "ip:port"), recorded with the use when Config.UseID is set.
+// now is the request's time; from, the client's address, recorded with the
+// use when Config.UseID is set.
 //
 // A hit takes a read lock and makes no allocation.
-func (c *Cache[V]) Get(ctx context.Context, hash Hash, now time.Time, from string) (V, error) {
+func (c *Cache[V]) Get(ctx context.Context, hash Hash, now time.Time, from netip.Addr) (V, error) {
 	s, m, h0, h1 := c.locate(&hash)
 	trusted := now.UnixNano() < c.trustedUntil.Load()
 	if trusted {
@@ -204,7 +205,7 @@ func (c *Cache[V]) Get(ctx context.Context, hash Hash, now time.Time, from strin
 
 // miss looks hash up in the store, or waits for the lookup of it in
 // progress, and caches the answer if nothing changed meanwhile.
-func (c *Cache[V]) miss(ctx context.Context, s *shard[V], m, h0, h1 uint64, hash Hash, now time.Time, from string) (V, error) {
+func (c *Cache[V]) miss(ctx context.Context, s *shard[V], m, h0, h1 uint64, hash Hash, now time.Time, from netip.Addr) (V, error) {
 	if c.cfg.BeforeLookup != nil {
 		if err := c.cfg.BeforeLookup(ctx, from); err != nil {
 			var zero V
@@ -325,13 +326,13 @@ var errUnavailable = &gatehouse.Error{
 
 // recordUse notes that the entry of a hash was used in minute from addr.
 // It runs once per entry and minute, so the write lock is cheap here.
-func (c *Cache[V]) recordUse(s *shard[V], m, h0, h1 uint64, minute uint32, from string) {
+func (c *Cache[V]) recordUse(s *shard[V], m, h0, h1 uint64, minute uint32, from netip.Addr) {
 	s.mu.Lock()
 	c.recordUseLocked(s, m, h0, h1, minute, from)
 	s.mu.Unlock()
 }
 
-func (c *Cache[V]) recordUseLocked(s *shard[V], m, h0, h1 uint64, minute uint32, from string) {
+func (c *Cache[V]) recordUseLocked(s *shard[V], m, h0, h1 uint64, minute uint32, from netip.Addr) {
 	pos := s.find(m, h0, h1)
 	if pos < 0 || s.cells[pos] < 0 {
 		return

@@ -114,7 +114,7 @@ var ctx = context.Background()
 
 func mustGet(t *testing.T, c *Cache[string], h Hash, now time.Time) string {
 	t.Helper()
-	v, err := c.Get(ctx, h, now, "192.0.2.1:5000")
+	v, err := c.Get(ctx, h, now, netip.MustParseAddr("192.0.2.1"))
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -137,7 +137,7 @@ func TestGet(t *testing.T) {
 		if v := mustGet(t, c, disabled, now); v != "" {
 			t.Errorf("Get(disabled) = %q, want the zero value", v)
 		}
-		if _, err := c.Get(ctx, unknown, now, ""); !errors.Is(err, ErrUnknown) {
+		if _, err := c.Get(ctx, unknown, now, netip.Addr{}); !errors.Is(err, ErrUnknown) {
 			t.Errorf("Get(unknown) = %v, want ErrUnknown", err)
 		}
 	}
@@ -157,7 +157,7 @@ func TestHitMakesNoAllocation(t *testing.T) {
 	c := newTestCache(f, Config[string]{})
 	now := time.Now()
 	mustGet(t, c, h, now)
-	if n := testing.AllocsPerRun(100, func() { c.Get(ctx, h, now, "192.0.2.1") }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { c.Get(ctx, h, now, netip.MustParseAddr("192.0.2.1")) }); n != 0 {
 		t.Errorf("a hit makes %v allocations, want 0", n)
 	}
 }
@@ -242,7 +242,7 @@ func TestLookupsAreBounded(t *testing.T) {
 	var unavailable atomic.Int32
 	for i := range 20 {
 		wg.Go(func() {
-			_, err := c.Get(ctx, hashOf(i), time.Now(), "")
+			_, err := c.Get(ctx, hashOf(i), time.Now(), netip.Addr{})
 			if gatehouse.ErrorCode(err) == gatehouse.CodeUnavailable {
 				unavailable.Add(1)
 			}
@@ -261,7 +261,7 @@ func TestLookupsAreBounded(t *testing.T) {
 	}
 	// Once the store answers, the recovery is logged once.
 	for i := range 3 {
-		c.Get(ctx, hashOf(100+i), time.Now(), "")
+		c.Get(ctx, hashOf(100+i), time.Now(), netip.Addr{})
 	}
 	if n := strings.Count(logs.String(), "test key lookups recovered"); n != 1 {
 		t.Errorf("the recovery was logged %d times, want once:\n%s", n, logs.String())
@@ -278,7 +278,7 @@ func TestLookupOutlivesCancelledRequest(t *testing.T) {
 	c := newTestCache(f, Config[string]{})
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if v, err := c.Get(cancelled, h, time.Now(), ""); v != "PKEY001" || err != nil {
+	if v, err := c.Get(cancelled, h, time.Now(), netip.Addr{}); v != "PKEY001" || err != nil {
 		t.Errorf("Get with a cancelled context = %q, %v; want PKEY001", v, err)
 	}
 }
@@ -292,7 +292,7 @@ func TestStoreErrorsAreUnavailable(t *testing.T) {
 	f.err = errors.New("connection refused")
 	c := newTestCache(f, Config[string]{})
 	for range 2 {
-		if _, err := c.Get(ctx, h, time.Now(), ""); gatehouse.ErrorCode(err) != gatehouse.CodeUnavailable {
+		if _, err := c.Get(ctx, h, time.Now(), netip.Addr{}); gatehouse.ErrorCode(err) != gatehouse.CodeUnavailable {
 			t.Errorf("Get with a failing store = %v, want code 2901", err)
 		}
 	}
@@ -301,7 +301,7 @@ func TestStoreErrorsAreUnavailable(t *testing.T) {
 	}
 	p := New(Config[string]{Load: func(context.Context, Hash) (string, []Tag, error) { panic("boom") }})
 	for range 2 {
-		if _, err := p.Get(ctx, h, time.Now(), ""); gatehouse.ErrorCode(err) != gatehouse.CodeUnavailable {
+		if _, err := p.Get(ctx, h, time.Now(), netip.Addr{}); gatehouse.ErrorCode(err) != gatehouse.CodeUnavailable {
 			t.Errorf("Get with a panicking loader = %v, want code 2901", err)
 		}
 	}
@@ -371,7 +371,7 @@ func TestChangesDropExactlyTheirEntries(t *testing.T) {
 	now := time.Now()
 	getAll := func() {
 		for _, h := range all {
-			c.Get(ctx, h, now, "")
+			c.Get(ctx, h, now, netip.Addr{})
 		}
 	}
 	getAll()
@@ -440,7 +440,7 @@ func TestEntriesExpire(t *testing.T) {
 	} {
 		now := start.Add(step.after)
 		mustGet(t, c, h, now)
-		c.Get(ctx, unknown, now, "")
+		c.Get(ctx, unknown, now, netip.Addr{})
 		if f.count(h) != step.known || f.count(unknown) != step.unknownLk {
 			t.Errorf("at +%v: %d and %d lookups, want %d and %d", step.after, f.count(h), f.count(unknown), step.known, step.unknownLk)
 		}
@@ -461,7 +461,7 @@ func TestUnknownKeysCannotCrowdOutKnownOnes(t *testing.T) {
 		mustGet(t, c, hashOf(i), now)
 	}
 	for i := 1000; i < 11000; i++ {
-		c.Get(ctx, hashOf(i), now, "")
+		c.Get(ctx, hashOf(i), now, netip.Addr{})
 	}
 	for i := range 40 {
 		mustGet(t, c, hashOf(i), now)
@@ -531,7 +531,7 @@ func TestIndexAgainstModel(t *testing.T) {
 				i := rng.IntN(tt.keys)
 				switch op := rng.IntN(100); {
 				case op < 80:
-					v, err := c.Get(ctx, hashOf(i), now, "")
+					v, err := c.Get(ctx, hashOf(i), now, netip.Addr{})
 					want := ""
 					if i%3 != 0 {
 						want = fmt.Sprint("K", i)
@@ -598,23 +598,23 @@ func TestUsesAreRecordedOncePerMinute(t *testing.T) {
 	t0 := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	c.TrustUntil(t0.Add(time.Hour))
 	minute := t0.Truncate(time.Minute)
-	c.Get(ctx, one, t0, "192.0.2.1:40000")
-	c.Get(ctx, one, t0.Add(10*time.Second), "192.0.2.2:40000")
-	c.Get(ctx, two, t0, "[2001:db8::7]:443")
-	c.Get(ctx, off, t0, "192.0.2.3:1")
+	c.Get(ctx, one, t0, netip.MustParseAddr("192.0.2.1"))
+	c.Get(ctx, one, t0.Add(10*time.Second), netip.MustParseAddr("192.0.2.2"))
+	c.Get(ctx, two, t0, netip.MustParseAddr("2001:db8::7"))
+	c.Get(ctx, off, t0, netip.MustParseAddr("192.0.2.3"))
 	if err := c.Flush(ctx, write); err != nil {
 		t.Fatal(err)
 	}
 	// Nothing new: nothing written.
-	c.Get(ctx, one, t0.Add(20*time.Second), "192.0.2.4:1")
+	c.Get(ctx, one, t0.Add(20*time.Second), netip.MustParseAddr("192.0.2.4"))
 	if err := c.Flush(ctx, write); err != nil {
 		t.Fatal(err)
 	}
 	// A new minute, then the entry is dropped before the flush: its use is
 	// kept all the same.
-	c.Get(ctx, one, t0.Add(time.Minute), "192.0.2.5:1")
+	c.Get(ctx, one, t0.Add(time.Minute), netip.MustParseAddr("192.0.2.5"))
 	c.InvalidateHash(one)
-	c.Get(ctx, two, t0.Add(2*time.Minute), "not an address")
+	c.Get(ctx, two, t0.Add(2*time.Minute), netip.Addr{})
 	failing := errors.New("database down")
 	if err := c.Flush(ctx, func(context.Context, []Use) error { return failing }); err != failing {
 		t.Fatalf("Flush = %v, want the write's error", err)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,7 +53,7 @@ func newNode(t *testing.T, s *sqlstore.Store, cfg FeedConfig) *node {
 
 func (n *node) get(t *testing.T, h Hash) string {
 	t.Helper()
-	v, err := n.cache.Get(ctx, h, time.Now(), "")
+	v, err := n.cache.Get(ctx, h, time.Now(), netip.Addr{})
 	if err != nil {
 		t.Fatalf("Get: %v", err)
 	}
@@ -89,7 +90,7 @@ func TestFeedAppliesChanges(t *testing.T) {
 		}
 		// Made up, then created elsewhere: the change carries its hash.
 		later := sha256.Sum256([]byte("a+feedkey0000000002x"))
-		if _, err := n.cache.Get(ctx, later, time.Now(), ""); !errors.Is(err, ErrUnknown) {
+		if _, err := n.cache.Get(ctx, later, time.Now(), netip.Addr{}); !errors.Is(err, ErrUnknown) {
 			t.Fatalf("Get(not yet created) = %v", err)
 		}
 		k2 := createKey(t, cli, a, "a+feedkey0000000002x")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -74,7 +75,7 @@ func benchServer(b *testing.B, n int, opts ...fixtureOption) (*Server, [][]strin
 	srv.keys.TrustUntil(time.Now().Add(time.Hour))
 	now := time.Now()
 	for _, h := range headers {
-		if _, err := srv.authenticate(context.Background(), h, now, "192.0.2.1:5000"); err != nil {
+		if _, err := srv.authenticate(context.Background(), h, now, netip.MustParseAddr("192.0.2.1")); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -88,7 +89,7 @@ func BenchmarkVerifyKey(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := srv.authenticate(ctx, headers[0], time.Now(), "192.0.2.1:5000"); err != nil {
+		if _, err := srv.authenticate(ctx, headers[0], time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -103,7 +104,7 @@ func BenchmarkVerifyKeyRotating(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := srv.authenticate(ctx, headers[i%len(headers)], time.Now(), "192.0.2.1:5000"); err != nil {
+			if _, err := srv.authenticate(ctx, headers[i%len(headers)], time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -130,7 +131,7 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		srv.keys.TrustUntil(time.Now().Add(time.Hour))
 		now := time.Now()
 		for i, h := range headers {
-			if _, err := srv.authenticate(ctx, h, now, fmt.Sprintf("192.0.2.%d:5000", i%200)); err != nil {
+			if _, err := srv.authenticate(ctx, h, now, netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 200)})); err != nil {
 				b.Fatal(err)
 			}
 		}

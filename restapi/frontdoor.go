@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
 	"github.com/gatehouse-dev/gatehouse/authn"
+	"github.com/gatehouse-dev/gatehouse/edge"
 )
 
 // AuthFailures limits failed authentications per client address, so that a
@@ -22,9 +23,9 @@ import (
 type AuthFailures interface {
 	// Blocked reports whether addr has failed too often, and when it may
 	// try again.
-	Blocked(ctx context.Context, addr string) (retryAfter time.Duration, blocked bool)
+	Blocked(ctx context.Context, addr netip.Addr) (retryAfter time.Duration, blocked bool)
 	// Failed records a failed authentication from addr.
-	Failed(ctx context.Context, addr string)
+	Failed(ctx context.Context, addr netip.Addr)
 }
 
 // newKeyCache returns the cache of REST API keys: hashes to principals, nil
@@ -49,7 +50,7 @@ func (s *Server) newKeyCache() *authn.Cache[*access.Principal] {
 // authenticate resolves an Authorization header to a principal, or returns
 // a 401 error (429 for an address that failed too often, 503 when the store
 // cannot be asked in time).
-func (s *Server) authenticate(ctx context.Context, header []string, now time.Time, from string) (*access.Principal, error) {
+func (s *Server) authenticate(ctx context.Context, header []string, now time.Time, from netip.Addr) (*access.Principal, error) {
 	scheme, secret, problem := access.ParseAuthorization(header)
 	if problem != "" {
 		return nil, unauthorized(string(problem))
@@ -60,7 +61,7 @@ func (s *Server) authenticate(ctx context.Context, header []string, now time.Tim
 	p, err := s.keys.Get(ctx, access.HashKey(secret), now, from)
 	if errors.Is(err, authn.ErrUnknown) || err == nil && p == nil {
 		if s.cfg.AuthFailures != nil {
-			s.cfg.AuthFailures.Failed(ctx, hostOf(from))
+			s.cfg.AuthFailures.Failed(ctx, from)
 		}
 		return nil, errUnknownKey
 	}
@@ -69,11 +70,11 @@ func (s *Server) authenticate(ctx context.Context, header []string, now time.Tim
 
 // beforeLookup refuses a lookup in the store to an address that failed to
 // authenticate too often. Keys already cached still work from it.
-func (s *Server) beforeLookup(ctx context.Context, from string) error {
+func (s *Server) beforeLookup(ctx context.Context, from netip.Addr) error {
 	if s.cfg.AuthFailures == nil {
 		return nil
 	}
-	if after, blocked := s.cfg.AuthFailures.Blocked(ctx, hostOf(from)); blocked {
+	if after, blocked := s.cfg.AuthFailures.Blocked(ctx, from); blocked {
 		return &tooManyFailures{retryAfter: after}
 	}
 	return nil
@@ -93,18 +94,16 @@ var errTooManyFailures = &gatehouse.Error{
 	Errors:  []string{"Too many failed authentications from this address"},
 }
 
-// hostOf returns the IP address of a client address "ip:port", or addr as it
-// is.
-func hostOf(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
+// clientAddr is the address of r's client: the outer layer's, or the peer's
+// for a request that did not pass it; the zero Addr when unknown.
+func clientAddr(r *http.Request, info *edge.Info) netip.Addr {
+	if info.ClientAddr.IsValid() {
+		return info.ClientAddr
 	}
-	return addr
-}
-
-// clientAddr is the address of r's client.
-func clientAddr(r *http.Request) string {
-	return r.RemoteAddr
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // loadKey reads the key with that hash from the store. The principals of one

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -105,20 +106,20 @@ func TestHungStoreAnswers503(t *testing.T) {
 	}
 }
 
-// authFailures is a per-address failed authentication limiter that blocks
-// an address after its third failure.
-type authFailures struct {
+// fakeAuthFailures is a per-address failed authentication limiter that
+// blocks an address after its third failure.
+type fakeAuthFailures struct {
 	mu       sync.Mutex
-	failures map[string]int
+	failures map[netip.Addr]int
 }
 
-func (a *authFailures) Blocked(ctx context.Context, addr string) (time.Duration, bool) {
+func (a *fakeAuthFailures) Blocked(ctx context.Context, addr netip.Addr) (time.Duration, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return 7 * time.Second, a.failures[addr] >= 3
 }
 
-func (a *authFailures) Failed(ctx context.Context, addr string) {
+func (a *fakeAuthFailures) Failed(ctx context.Context, addr netip.Addr) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.failures[addr]++
@@ -157,7 +158,7 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 	if err := s.DisableKey(context.Background(), a.ID, k.ID, gatehouse.CLIActor); err != nil {
 		t.Fatal(err)
 	}
-	failures := &authFailures{failures: map[string]int{}}
+	failures := &fakeAuthFailures{failures: map[netip.Addr]int{}}
 	counting := &countingStore{Store: s}
 	srv := New(Config{Store: counting, AuthFailures: failures})
 	srv.keys.TrustUntil(time.Now().Add(time.Hour))
@@ -189,7 +190,7 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 	if got := get(uncached, "192.0.2.2:1000"); got.Status != 200 {
 		t.Errorf("a key from another address = %d, want 200", got.Status)
 	}
-	if failures.failures["192.0.2.1"] != 3 || len(failures.failures) != 1 {
+	if failures.failures[netip.MustParseAddr("192.0.2.1")] != 3 || len(failures.failures) != 1 {
 		t.Errorf("failures = %v, want 3 of 192.0.2.1", failures.failures)
 	}
 }
@@ -210,7 +211,7 @@ func TestKeysInUseOneLookupPerLifetime(t *testing.T) {
 		// Every key every 10 simulated seconds.
 		for at := from; at < to; at += 10 * time.Second {
 			for _, h := range headers {
-				if _, err := srv.authenticate(ctx, h, start.Add(at), "192.0.2.1:5000"); err != nil {
+				if _, err := srv.authenticate(ctx, h, start.Add(at), netip.MustParseAddr("192.0.2.1")); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/edge"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
 
@@ -28,6 +30,9 @@ type request struct {
 	store       Store
 	// sc is the account's store as the principal sees it; see scope.
 	sc *sqlstore.Scope
+	// from is the user an account-level credential names in the From
+	// header; nil when it names none (see checkFrom).
+	from *gatehouse.User
 }
 
 // scope returns the account's store as the request's principal sees it,
@@ -41,11 +46,16 @@ func (r *request) scope() *sqlstore.Scope {
 
 // actorOf is who makes r, as the audit trail names them.
 func actorOf(r *http.Request, p *access.Principal) sqlstore.Actor {
+	info := edge.InfoOf(r.Context())
 	a := sqlstore.Actor{
-		Principal:     p,
-		Method:        gatehouse.AuditMethod{Type: gatehouse.MethodAPIToken},
-		RequestID:     r.Header.Get("X-Request-Id"),
-		RemoteAddress: r.RemoteAddr,
+		Principal: p,
+		Method:    gatehouse.AuditMethod{Type: gatehouse.MethodAPIToken},
+		RequestID: info.RequestID,
+	}
+	if info.ClientAddr.IsValid() {
+		a.RemoteAddress = info.ClientAddr.String()
+	} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		a.RemoteAddress = host // served without the outer layer
 	}
 	if _, secret, problem := access.ParseAuthorization(r.Header["Authorization"]); problem == "" {
 		a.Method.TruncatedToken = access.Last4(secret)

@@ -59,44 +59,37 @@ func (s *Store) nowMicros() string {
 // ChangesAfter returns up to limit changes whose ID is greater than afterID,
 // oldest first.
 func (s *Store) ChangesAfter(ctx context.Context, afterID int64, limit int) ([]gatehouse.Change, error) {
-	rows, err := s.query(ctx, "SELECT id, account_id, kind, subject_id, hash, created_at FROM changes WHERE id > ? ORDER BY id LIMIT ?", afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list changes: %w", err)
+	return list(ctx, s, "list changes", scanChange,
+		"SELECT id, account_id, kind, subject_id, hash, created_at FROM changes WHERE id > ? ORDER BY id LIMIT ?", afterID, limit)
+}
+
+func scanChange(row scanner) (gatehouse.Change, error) {
+	var (
+		c    gatehouse.Change
+		hash []byte
+		at   int64
+	)
+	if err := row.Scan(&c.ID, &c.AccountID, &c.Kind, &c.SubjectID, &hash, &at); err != nil {
+		return c, err
 	}
-	defer rows.Close()
-	var changes []gatehouse.Change
-	for rows.Next() {
-		var (
-			c    gatehouse.Change
-			hash []byte
-			at   int64
-		)
-		if err := rows.Scan(&c.ID, &c.AccountID, &c.Kind, &c.SubjectID, &hash, &at); err != nil {
-			return nil, fmt.Errorf("list changes: %w", err)
-		}
-		switch len(hash) {
-		case 0:
-		case len(c.Hash):
-			copy(c.Hash[:], hash)
-		default:
-			return nil, fmt.Errorf("list changes: change %d: hash has %d bytes", c.ID, len(hash))
-		}
-		c.At = fromMicros(at)
-		changes = append(changes, c)
+	switch len(hash) {
+	case 0:
+	case len(c.Hash):
+		copy(c.Hash[:], hash)
+	default:
+		return c, fmt.Errorf("change %d: hash has %d bytes", c.ID, len(hash))
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list changes: %w", err)
-	}
-	return changes, nil
+	c.At = fromMicros(at)
+	return c, nil
 }
 
 // LastChangeID returns the ID of the newest change, or 0 if there is none.
 func (s *Store) LastChangeID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM changes").Scan(&id); err != nil {
-		return 0, fmt.Errorf("last change: %w", err)
-	}
-	return id, nil
+	err := s.view(ctx, "last change", func(ctx context.Context) error {
+		return s.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM changes").Scan(&id)
+	})
+	return id, err
 }
 
 // OldestChange returns the ID of the oldest change still kept (0 when none
@@ -108,8 +101,11 @@ func (s *Store) OldestChange(ctx context.Context) (id int64, now time.Time, err 
 		oldest sql.NullInt64
 		us     int64
 	)
-	if err := s.queryRow(ctx, "SELECT (SELECT MIN(id) FROM changes), "+s.nowMicros()).Scan(&oldest, &us); err != nil {
-		return 0, time.Time{}, fmt.Errorf("oldest change: %w", err)
+	err = s.view(ctx, "oldest change", func(ctx context.Context) error {
+		return s.queryRow(ctx, "SELECT (SELECT MIN(id) FROM changes), "+s.nowMicros()).Scan(&oldest, &us)
+	})
+	if err != nil {
+		return 0, time.Time{}, err
 	}
 	return oldest.Int64, fromMicros(us), nil
 }
@@ -118,10 +114,16 @@ func (s *Store) OldestChange(ctx context.Context) (id int64, now time.Time, err 
 // database's clock, and returns how many it deleted. Servers read the feed
 // every fraction of a second, so a day's worth is far more than any of them
 // needs.
+//
+// It runs as a statement of its own, not in a serializable transaction: the
+// rows it deletes are a day old, and no writer could conflict with it.
 func (s *Store) PruneChanges(ctx context.Context, age time.Duration) (int64, error) {
-	res, err := s.write.ExecContext(ctx, s.rebind("DELETE FROM changes WHERE created_at < "+s.nowMicros()+" - ?"), age.Microseconds())
-	if err != nil {
-		return 0, fmt.Errorf("prune changes: %w", err)
+	callCtx, cancel := context.WithTimeout(ctx, s.writeTimeout)
+	defer cancel()
+	var n int64
+	res, err := s.write.ExecContext(callCtx, s.rebind("DELETE FROM changes WHERE created_at < "+s.nowMicros()+" - ?"), age.Microseconds())
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
-	return res.RowsAffected()
+	return n, s.settle(ctx, callCtx, "prune changes", err)
 }
