@@ -155,7 +155,8 @@ func TestFeedGapClearsCaches(t *testing.T) {
 					t.Fatal(err)
 				}
 				time.Sleep(tt.pause)
-				if _, err := cli.PruneChanges(ctx, -time.Second) // every row, however close to now; err != nil {
+				// A negative age prunes every row, however close to now.
+				if _, err := cli.PruneChanges(ctx, -time.Second); err != nil {
 					t.Fatal(err)
 				}
 				if tt.newer {
@@ -187,7 +188,8 @@ func TestFeedCurrentKeepsCaches(t *testing.T) {
 		n.get(t, k.Hash)
 		createKey(t, cli, a, "a+keepkey0000000002x")
 		n.feed.poll(ctx)
-		if _, err := cli.PruneChanges(ctx, -time.Second) // every row, however close to now; err != nil {
+		// A negative age prunes every row, however close to now.
+				if _, err := cli.PruneChanges(ctx, -time.Second); err != nil {
 			t.Fatal(err)
 		}
 		createKey(t, cli, a, "a+keepkey0000000003x")
