@@ -189,7 +189,7 @@ func TestFeedCurrentKeepsCaches(t *testing.T) {
 		createKey(t, cli, a, "a+keepkey0000000002x")
 		n.feed.poll(ctx)
 		// A negative age prunes every row, however close to now.
-				if _, err := cli.PruneChanges(ctx, -time.Second); err != nil {
+		if _, err := cli.PruneChanges(ctx, -time.Second); err != nil {
 			t.Fatal(err)
 		}
 		createKey(t, cli, a, "a+keepkey0000000003x")
