@@ -187,6 +187,7 @@ func (c *Cache[V]) Get(ctx context.Context, hash Hash, now time.Time, from netip
 					}
 					v, record := e.value, c.cfg.UseID != nil && e.used&minuteMask != minute
 					s.mu.RUnlock()
+					s.hits.Add(1)
 					if record {
 						c.recordUse(s, m, h0, h1, minute, from)
 					}
@@ -194,13 +195,35 @@ func (c *Cache[V]) Get(ctx context.Context, hash Hash, now time.Time, from netip
 				}
 			} else if s.unknown[-cell-1].expires > sec {
 				s.mu.RUnlock()
+				s.hits.Add(1)
 				var zero V
 				return zero, ErrUnknown
 			}
 		}
 		s.mu.RUnlock()
 	}
+	s.misses.Add(1)
 	return c.miss(ctx, s, m, h0, h1, hash, now, from)
+}
+
+// Stats are a cache's figures for metrics.
+type Stats struct {
+	// Hits and Misses count Gets answered from memory and from the store.
+	Hits, Misses uint64
+	// Known and Unknown are the entries held now: credentials, and hashes
+	// no credential has.
+	Known, Unknown int
+}
+
+// Stats returns the cache's figures.
+func (c *Cache[V]) Stats() Stats {
+	var st Stats
+	for _, s := range c.shards {
+		st.Hits += s.hits.Load()
+		st.Misses += s.misses.Load()
+	}
+	st.Known, st.Unknown = c.Len()
+	return st
 }
 
 // miss looks hash up in the store, or waits for the lookup of it in

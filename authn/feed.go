@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -90,6 +91,20 @@ type Feed struct {
 
 	ready     chan struct{}
 	readyOnce sync.Once
+	// readAt is when the last good read began, in Unix nanoseconds of this
+	// node's clock; 0 before the first.
+	readAt atomic.Int64
+}
+
+// Lag is how long ago the last good read of the feed began: about the poll
+// interval while the feed is healthy, growing while it stalls. It is zero
+// before the first read.
+func (f *Feed) Lag(now time.Time) time.Duration {
+	at := f.readAt.Load()
+	if at == 0 {
+		return 0
+	}
+	return now.Sub(time.Unix(0, at))
 }
 
 // NewFeed returns a feed that has not been read yet: its followers are not
@@ -221,6 +236,7 @@ func (f *Feed) poll(ctx context.Context) {
 		}
 	}
 	f.lastRead = now
+	f.readAt.Store(started.UnixNano())
 	f.fault.OK()
 	for _, fl := range followers {
 		fl.TrustUntil(started.Add(f.maxAge))

@@ -19,6 +19,9 @@ import (
 type shard[V any] struct {
 	c  *Cache[V]
 	mu sync.RWMutex
+	// hits and misses count Gets answered from memory and from the store,
+	// per shard so that cores do not fight over one counter.
+	hits, misses atomic.Uint64
 
 	// cells is the index: 0 is empty, k > 0 the known entry k-1, k < 0 the
 	// unknown entry -k-1. Its length is a power of two.

@@ -52,3 +52,6 @@ func (s *Server) ApplyChange(ch gatehouse.Change) {
 // Ready is closed once the change feed has been read: until then every
 // request asks the store.
 func (s *Server) Ready() <-chan struct{} { return s.feed.Ready() }
+
+// KeyCacheStats returns the figures of the cache of REST API keys.
+func (s *Server) KeyCacheStats() authn.Stats { return s.keys.Stats() }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/authn"
 	"github.com/gatehouse-dev/gatehouse/edge"
 	"github.com/gatehouse-dev/gatehouse/metrics"
 	"github.com/gatehouse-dev/gatehouse/password"
@@ -37,6 +38,7 @@ type serveConfig struct {
 	restRateLimit  int
 	redisURL       string
 	trustedProxies string
+	cacheSize      int
 	limits         serverLimits
 }
 
@@ -120,6 +122,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
 	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
+	fs.IntVar(&cfg.cacheSize, "cache-size", authn.DefaultSize, "REST API keys kept in memory on this node; the least recently used go first")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For gives the client's address")
 	cfg.limits.register(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -137,6 +140,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	}
 	if cfg.restRateLimit < 0 {
 		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
+	}
+	if cfg.cacheSize < 1 {
+		return usagef("--cache-size must be at least 1, not %d", cfg.cacheSize)
 	}
 	if err := cfg.limits.check(); err != nil {
 		return err
@@ -178,26 +184,29 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return err
 	}
 
+	// One change feed serves the caches of every door.
+	feed := authn.NewFeed(authn.FeedConfig{Store: store, Logger: logger})
+	store.OnChange(feed.Apply)
 	rest := restapi.New(restapi.Config{
 		Store:       store,
 		Limiter:     limiter,
 		RateLimit:   cfg.restRateLimit,
 		ExternalURL: cfg.externalURL,
 		Logger:      logger,
+		Feed:        feed,
+		CacheSize:   cfg.cacheSize,
 	})
-	store.OnChange(rest.ApplyChange)
 	background, stopBackground := context.WithCancel(context.Background())
-	backgroundDone := make(chan struct{})
-	go func() {
-		defer close(backgroundDone)
-		rest.Run(background)
-	}()
+	var backgroundWork sync.WaitGroup
+	backgroundWork.Go(func() { feed.Run(background) })
+	backgroundWork.Go(func() { rest.Run(background) })
 	defer func() {
 		stopBackground()
-		<-backgroundDone
+		backgroundWork.Wait()
 	}()
 
 	reg := metrics.New()
+	registerMetrics(reg, store, feed, rest)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
 	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger}
@@ -453,4 +462,26 @@ type opsMetrics struct{ http.Handler }
 func (h opsMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	edge.InfoOf(r.Context()).Route = "GET /metrics"
 	h.Handler.ServeHTTP(w, r)
+}
+
+// registerMetrics exposes the figures of the store, the change feed and the
+// doors' credential caches at /metrics.
+func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server) {
+	reg.GaugeFunc("change_feed_lag_seconds", "Seconds since the last good read of the change feed began; grows while the feed stalls.",
+		func() float64 { return feed.Lag(time.Now()).Seconds() })
+	cache := func(pick func(authn.Stats) float64) func() float64 {
+		return func() float64 { return pick(rest.KeyCacheStats()) }
+	}
+	reg.CounterFunc("rest_key_cache_hits_total", "REST API key checks answered from memory.", cache(func(s authn.Stats) float64 { return float64(s.Hits) }))
+	reg.CounterFunc("rest_key_cache_misses_total", "REST API key checks that asked the database.", cache(func(s authn.Stats) float64 { return float64(s.Misses) }))
+	reg.GaugeFunc("rest_key_cache_entries", "REST API keys held in memory.", cache(func(s authn.Stats) float64 { return float64(s.Known) }))
+	reg.GaugeFunc("rest_key_cache_unknown_entries", "Hashes no REST API key has, remembered for a while.", cache(func(s authn.Stats) float64 { return float64(s.Unknown) }))
+	storeStat := func(pick func(sqlstore.Stats) uint64) func() float64 {
+		return func() float64 { return float64(pick(store.Stats())) }
+	}
+	reg.CounterFunc("store_unavailable_total", "Database calls that failed because it did not answer in time, or at all.", storeStat(func(s sqlstore.Stats) uint64 { return s.Unavailable }))
+	reg.CounterFunc("store_conflicts_total", "Writes that still lost to concurrent writers after every retry (409).", storeStat(func(s sqlstore.Stats) uint64 { return s.Conflict }))
+	reg.CounterFunc("store_internal_errors_total", "Database calls that failed with an error the store does not know.", storeStat(func(s sqlstore.Stats) uint64 { return s.Internal }))
+	reg.CounterFunc("store_canceled_total", "Database calls abandoned by their caller, such as a client that hung up.", storeStat(func(s sqlstore.Stats) uint64 { return s.Canceled }))
+	reg.CounterFunc("store_retries_total", "Transactions run again after a serialization failure, a deadlock or a taken ID.", storeStat(func(s sqlstore.Stats) uint64 { return s.Retries }))
 }

@@ -197,3 +197,41 @@ func TestMetricsAddrTaken(t *testing.T) {
 		t.Errorf("serve --metrics-addr on a taken port: exit %d, %q (after %v); want 1 and a listen error", code, stderr, time.Since(start))
 	}
 }
+
+// TestMetricsNameTheInsides: /metrics shows the credential cache, the change
+// feed and the store, not only the requests.
+func TestMetricsNameTheInsides(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--data-dir", t.TempDir())
+	key := regexp.MustCompile(`REST API key:\s+(\S+)`).FindStringSubmatch(s.stdout.String())[1]
+	use := func() {
+		req, _ := http.NewRequest("GET", s.URL+"/abilities", nil)
+		req.Header.Set("Authorization", "Token token="+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// The first use misses; once the feed has been read, uses hit.
+	hits := regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_hits_total [1-9]`)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		use()
+		if _, body := get(t, s.URL+"/metrics"); hits.MatchString(body) {
+			break
+		}
+	}
+	_, body := get(t, s.URL+"/metrics")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_misses_total [1-9]`),
+		regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_hits_total [1-9]`),
+		regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_entries 1$`),
+		regexp.MustCompile(`(?m)^gatehouse_change_feed_lag_seconds 0\.`),
+		regexp.MustCompile(`(?m)^gatehouse_store_unavailable_total 0$`),
+		regexp.MustCompile(`(?m)^gatehouse_store_retries_total \d`),
+	} {
+		if !want.MatchString(body) {
+			t.Errorf("/metrics has no line matching %s", want)
+		}
+	}
+}
