@@ -65,6 +65,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(body)
 }
 
+// rawJSON is a body already encoded, written as it is.
+type rawJSON []byte
+
 var (
 	jsonBuffers     = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	jsonContentType = []string{"application/json"}

@@ -171,11 +171,16 @@ func (s *Server) handle(rt *route) {
 			s.fail(w, r, err)
 			return
 		}
-		if body == nil {
+		switch b := body.(type) {
+		case nil:
 			w.WriteHeader(status)
-			return
+		case rawJSON:
+			w.Header()["Content-Type"] = jsonContentType
+			w.WriteHeader(status)
+			w.Write(b)
+		default:
+			writeJSON(w, status, body)
 		}
-		writeJSON(w, status, body)
 	})
 }
 
