@@ -50,7 +50,9 @@ func TestIntegrations(t *testing.T) {
 		wantCode(t, sc.CreateIntegration(ctx, "PNOPE00", &gatehouse.Integration{Type: gatehouse.IntegrationEventsV2}), gatehouse.CodeNotFound)
 
 		// A key the change sets is ignored; a key it empties is drawn anew.
-		renamed, err := sc.UpdateIntegration(ctx, svc.ID, v2.ID, func(in *gatehouse.Integration) { in.Name, in.Key = "Checkout alerts", "0123456789abcdef0123456789abcdef" })
+		renamed, err := sc.UpdateIntegration(ctx, svc.ID, v2.ID, func(in *gatehouse.Integration) {
+			in.Name, in.Key = "Checkout alerts", "0123456789abcdef0123456789abcdef"
+		})
 		if err != nil || renamed.Name != "Checkout alerts" || renamed.Key != v2.Key {
 			t.Errorf("UpdateIntegration(name, key) = %+v, %v; want the name changed and the key kept", renamed, err)
 		}
