@@ -10,8 +10,10 @@ import (
 type Integration struct {
 	ID        string
 	AccountID string
-	ServiceID string
-	Name      string
+	// Service names the integration's service: writes read its ID, reads
+	// also give its name as the summary.
+	Service Ref
+	Name    string
 	// Type is one of IntegrationTypes.
 	Type string
 	// VendorID is the integration's vendor (one of Vendors), or "".
@@ -79,7 +81,9 @@ func (i *Integration) Validate() error {
 	case !contains(IntegrationTypes, i.Type):
 		problems = append(problems, fmt.Sprintf("Type %q is not one Gatehouse takes events for: %s", i.Type, joinTypes()))
 	}
-	problems = append(problems, NameProblems("Name", i.Name, maxIntegrationName)...)
+	if i.Name != "" { // else Normalize found no type to name it after
+		problems = append(problems, NameProblems("Name", i.Name, maxIntegrationName)...)
+	}
 	if len(problems) > 0 {
 		return InvalidInput(problems...)
 	}

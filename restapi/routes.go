@@ -46,8 +46,20 @@ var routes = []route{
 	// Escalation policies
 
 	// Services and their integrations
+	{Pattern: "GET /services", Perm: access.PermRead, Scope: "services.read", Handle: listServices},
+	{Pattern: "POST /services", Perm: access.PermManage, Scope: "services.write", Handle: createService},
+	{Pattern: "GET /services/{id}", Perm: access.PermRead, Scope: "services.read", Handle: getService},
+	{Pattern: "PUT /services/{id}", Perm: access.PermManage, Scope: "services.write", Handle: updateService},
+	{Pattern: "DELETE /services/{id}", Perm: access.PermManage, Scope: "services.write", Handle: deleteService},
+	{Pattern: "POST /services/{id}/integrations", Perm: access.PermManage, Scope: "services.write", Handle: createIntegration},
+	{Pattern: "GET /services/{id}/integrations/{integration_id}", Perm: access.PermRead, Scope: "services.read", Handle: getIntegration},
+	{Pattern: "PUT /services/{id}/integrations/{integration_id}", Perm: access.PermManage, Scope: "services.write", Handle: updateIntegration},
+	{Pattern: "DELETE /services/{id}/integrations/{integration_id}", Perm: access.PermManage, Scope: "services.write", Handle: deleteIntegration},
 
 	// Vendors and priorities
+	{Pattern: "GET /vendors", Perm: access.PermRead, Scope: "vendors.read", Handle: listVendors},
+	{Pattern: "GET /vendors/{id}", Perm: access.PermRead, Scope: "vendors.read", Handle: getVendor},
+	{Pattern: "GET /priorities", Perm: access.PermRead, Scope: "priorities.read", Handle: listPriorities},
 
 	// Audit records
 	{Pattern: "GET /audit/records", Perm: access.PermAdmin, Scope: "audit_records.read", Handle: listAuditRecords},

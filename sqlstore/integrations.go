@@ -11,19 +11,23 @@ import (
 
 const integrationColumns = "id, account_id, service_id, name, type, vendor_id, integration_key, created_at"
 
+// An integration is read with its service's name, for the service's
+// reference.
+var (
+	integrationReadColumns = qualify("i.", integrationColumns) + ", s.name"
+	integrationFrom        = "integrations i JOIN services s ON s.id = i.service_id"
+)
+
 // Integration returns the integration with that ID of the service with
 // serviceID, or a 2100 error. Restricted Access users find only the
 // integrations of the services they see.
 func (sc *Scope) Integration(ctx context.Context, serviceID, id string) (*gatehouse.Integration, error) {
 	f := &filter{}
-	f.add("account_id = ?", sc.accountID)
-	f.add("service_id = ?", serviceID)
-	f.add("id = ?", id)
-	if userID, limited := sc.teamLimited(); limited {
-		f.add("service_id IN (SELECT s.id FROM services s WHERE s.escalation_policy_id IN "+
-			"(SELECT ept.policy_id FROM escalation_policy_teams ept JOIN team_members m ON m.team_id = ept.team_id WHERE m.user_id = ?))", userID)
-	}
-	in, err := scanIntegration(sc.store.queryRow(ctx, "SELECT "+integrationColumns+" FROM integrations"+f.where(), f.args...))
+	f.add("i.account_id = ?", sc.accountID)
+	f.add("i.service_id = ?", serviceID)
+	f.add("i.id = ?", id)
+	sc.limitServicesToTeams(f)
+	in, err := scanIntegrationWithService(sc.store.queryRow(ctx, "SELECT "+integrationReadColumns+" FROM "+integrationFrom+f.where(), f.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gatehouse.NotFound(fmt.Sprintf("Integration %s of service %s", id, serviceID))
 	}
@@ -49,10 +53,10 @@ func (sc *Scope) CreateIntegration(ctx context.Context, serviceID string, in *ga
 		}
 		// Drawn inside the transaction: a retry after the rare collision on
 		// the unique key draws another.
-		in.ID, in.AccountID, in.ServiceID, in.CreatedAt = gatehouse.NewID(), sc.accountID, serviceID, tx.now
+		in.ID, in.AccountID, in.Service, in.CreatedAt = gatehouse.NewID(), sc.accountID, svc, tx.now
 		in.Key = gatehouse.NewIntegrationKey()
 		if _, err := tx.exec("INSERT INTO integrations ("+integrationColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			in.ID, in.AccountID, in.ServiceID, in.Name, in.Type, in.VendorID, in.Key, micros(in.CreatedAt)); err != nil {
+			in.ID, in.AccountID, in.Service.ID, in.Name, in.Type, in.VendorID, in.Key, micros(in.CreatedAt)); err != nil {
 			return fmt.Errorf("create integration: %w", err)
 		}
 		added := gatehouse.AuditReference{Name: "integrations", Added: []gatehouse.Ref{integrationRef(in)}}
@@ -82,7 +86,7 @@ func (sc *Scope) UpdateIntegration(ctx context.Context, serviceID, id string, ch
 		}
 		in := *before
 		change(&in)
-		in.ID, in.AccountID, in.ServiceID, in.CreatedAt = before.ID, before.AccountID, before.ServiceID, before.CreatedAt
+		in.ID, in.AccountID, in.Service, in.CreatedAt = before.ID, before.AccountID, svc, before.CreatedAt
 		in.Normalize()
 		if err := in.Validate(); err != nil {
 			return err
@@ -179,9 +183,19 @@ func integrationFields(in *gatehouse.Integration) fieldValues {
 func scanIntegration(row scanner) (*gatehouse.Integration, error) {
 	var in gatehouse.Integration
 	var created int64
-	if err := row.Scan(&in.ID, &in.AccountID, &in.ServiceID, &in.Name, &in.Type, &in.VendorID, &in.Key, &created); err != nil {
+	if err := row.Scan(&in.ID, &in.AccountID, &in.Service.ID, &in.Name, &in.Type, &in.VendorID, &in.Key, &created); err != nil {
 		return nil, err
 	}
-	in.CreatedAt = fromMicros(created)
+	in.Service.Type, in.CreatedAt = "service_reference", fromMicros(created)
+	return &in, nil
+}
+
+func scanIntegrationWithService(row scanner) (*gatehouse.Integration, error) {
+	var in gatehouse.Integration
+	var created int64
+	if err := row.Scan(&in.ID, &in.AccountID, &in.Service.ID, &in.Name, &in.Type, &in.VendorID, &in.Key, &created, &in.Service.Summary); err != nil {
+		return nil, err
+	}
+	in.Service.Type, in.CreatedAt = "service_reference", fromMicros(created)
 	return &in, nil
 }

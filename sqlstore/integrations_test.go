@@ -30,7 +30,7 @@ func TestIntegrations(t *testing.T) {
 		if err := sc.CreateIntegration(ctx, svc.ID, v2); err != nil {
 			t.Fatal(err)
 		}
-		if !integrationKey.MatchString(v2.Key) || v2.Name != "Alerts " || v2.ServiceID != svc.ID || v2.AccountID != acme.ID || len(v2.ID) != 7 {
+		if !integrationKey.MatchString(v2.Key) || v2.Name != "Alerts " || v2.Service != (gatehouse.Ref{Type: "service_reference", ID: svc.ID, Summary: "Checkout"}) || v2.AccountID != acme.ID || len(v2.ID) != 7 {
 			t.Errorf("created integration = %+v", v2)
 		}
 		datadog := &gatehouse.Integration{Type: "service_integration", VendorID: "PAM4FGS"}

@@ -335,7 +335,8 @@ func fillServices(s *Store, query queryFunc, services []*gatehouse.Service) erro
 		return fmt.Errorf("list integrations of services: %w", err)
 	}
 	for _, in := range integrations {
-		svc := byID[in.ServiceID]
+		svc := byID[in.Service.ID]
+		in.Service.Summary = svc.Name
 		svc.Integrations = append(svc.Integrations, in)
 	}
 	return nil
