@@ -54,6 +54,9 @@ func readSpec(path string) (*openapi3.T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mend: %w", err)
 	}
+	if mended, err = markNullable(mended); err != nil {
+		return nil, fmt.Errorf("mend: %w", err)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(mended)
 	if err != nil {
 		return nil, err
@@ -343,4 +346,53 @@ func TestSpecConformanceRateLimited(t *testing.T) {
 	if got := limited.header.Get("Ratelimit-Remaining"); got != "0" {
 		t.Errorf("429 header ratelimit-remaining = %q, want 0", got)
 	}
+}
+
+// nullable are the schemas, and the properties of schemas, whose value
+// PagerDuty answers null though the description does not mark them
+// nullable: a schema name alone, or "Schema.property" for a property of
+// the schema's object (the last allOf member with properties).
+var nullable = []string{
+	// "Value is `null` if the feature is disabled", in their own words.
+	"Service.acknowledgement_timeout",
+	"Service.auto_resolve_timeout",
+	// A service that never had an incident, and one without support hours
+	// (SupportHours is only the Service's).
+	"Service.last_incident_timestamp",
+	"SupportHours",
+}
+
+// markNullable marks the schemas and properties of nullable nullable. It
+// fails when one is missing, so that a description that changes is noticed.
+func markNullable(raw []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, name := range nullable {
+		schemaName, property, _ := strings.Cut(name, ".")
+		schema, ok := schemas[schemaName].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("no schema %s to mark nullable", schemaName)
+		}
+		if property == "" {
+			schema["nullable"] = true
+			continue
+		}
+		var prop map[string]any
+		parts, _ := schema["allOf"].([]any)
+		for _, part := range append(parts, schema) {
+			if props, ok := part.(map[string]any)["properties"].(map[string]any); ok {
+				if p, ok := props[property].(map[string]any); ok {
+					prop = p
+				}
+			}
+		}
+		if prop == nil {
+			return nil, fmt.Errorf("no property %s to mark nullable", name)
+		}
+		prop["nullable"] = true
+	}
+	return json.Marshal(doc)
 }

@@ -1,0 +1,292 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"testing"
+
+	"github.com/PagerDuty/go-pagerduty"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
+	"github.com/gatehouse-dev/gatehouse/sqlstore/storetest"
+)
+
+// defaultAccountID returns the ID of the account the first start made.
+func (s *server) defaultAccountID(t *testing.T) string {
+	t.Helper()
+	var out struct {
+		Accounts []struct{ ID, Subdomain string }
+	}
+	s.cliJSON(t, &out, "accounts", "list")
+	for _, a := range out.Accounts {
+		if a.Subdomain == "default" {
+			return a.ID
+		}
+	}
+	t.Fatalf("gatehouse accounts list: no default account among %+v", out.Accounts)
+	return ""
+}
+
+// policy inserts an escalation policy of the default account into the
+// server's database (a fixture until escalation policies have their API).
+func (s *server) policy(t *testing.T, name string, teamIDs ...string) string {
+	t.Helper()
+	return storetest.MustInsertPolicyFixtureAt(t, sqlstore.Config{DataDir: s.DataDir}, s.defaultAccountID(t), name, teamIDs...)
+}
+
+// createTeam makes a team of the default account through the REST API.
+func (s *server) createTeam(t *testing.T, name string) *pagerduty.Team {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"team": map[string]string{"name": name}})
+	req, err := http.NewRequestWithContext(t.Context(), "POST", s.URL+"/teams", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Token token="+s.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Team pagerduty.Team }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 {
+		t.Fatalf("POST /teams = %d, %v", resp.StatusCode, err)
+	}
+	return &out.Team
+}
+
+func uintp(n uint) *uint { return &n }
+
+var integrationKeyPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+func TestClientServices(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := newClient(t, s, s.Key)
+	ctx := t.Context()
+	// go-pagerduty v1.8.0's CreateTeam sends the team unwrapped, which
+	// POST /teams does not take yet: the team is made as PagerDuty documents.
+	team := s.createTeam(t, "Ops")
+	policyID := s.policy(t, "Ops policy", team.ID)
+
+	created, err := c.CreateServiceWithContext(ctx, pagerduty.Service{
+		Name: "Checkout", Description: "Takes the money",
+		EscalationPolicy:                 pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID, Type: "escalation_policy_reference"}},
+		AutoResolveTimeout:               uintp(14400),
+		AcknowledgementTimeout:           uintp(600),
+		AlertCreation:                    "create_alerts_and_incidents",
+		IncidentUrgencyRule:              &pagerduty.IncidentUrgencyRule{Type: "constant", Urgency: "low"},
+		AlertGroupingParameters:          &pagerduty.AlertGroupingParameters{Type: "time", Config: &pagerduty.AlertGroupParamsConfig{Timeout: uintp(2)}},
+		AutoPauseNotificationsParameters: &pagerduty.AutoPauseNotificationsParameters{Enabled: true, Timeout: 300},
+	})
+	if err != nil {
+		t.Fatalf("CreateServiceWithContext: %v", err)
+	}
+	want := &pagerduty.Service{
+		APIObject: pagerduty.APIObject{ID: created.ID, Type: "service", Summary: "Checkout", Self: s.URL + "/services/" + created.ID, HTMLURL: s.URL + "/app/services/" + created.ID},
+		Name:      "Checkout", Description: "Takes the money", Status: "active",
+		AutoResolveTimeout: uintp(14400), AcknowledgementTimeout: uintp(600),
+		AlertCreation: "create_alerts_and_incidents", AlertGrouping: "time", AlertGroupingTimeout: uintp(2),
+		EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID, Type: "escalation_policy_reference", Summary: "Ops policy",
+			Self: s.URL + "/escalation_policies/" + policyID, HTMLURL: s.URL + "/app/escalation_policies/" + policyID}},
+		Teams:                            []pagerduty.Team{{APIObject: pagerduty.APIObject{ID: team.ID, Type: "team_reference", Summary: "Ops", Self: s.URL + "/teams/" + team.ID, HTMLURL: s.URL + "/app/teams/" + team.ID}}},
+		IncidentUrgencyRule:              &pagerduty.IncidentUrgencyRule{Type: "constant", Urgency: "low"},
+		AlertGroupingParameters:          &pagerduty.AlertGroupingParameters{Type: "time", Config: &pagerduty.AlertGroupParamsConfig{Timeout: uintp(2)}},
+		AutoPauseNotificationsParameters: &pagerduty.AutoPauseNotificationsParameters{Enabled: true, Timeout: 300},
+	}
+	opts := cmp.Options{cmpopts.IgnoreFields(pagerduty.Service{}, "CreateAt"), cmpopts.EquateEmpty()}
+	if diff := cmp.Diff(want, created, opts); diff != "" {
+		t.Errorf("CreateServiceWithContext (-want +got):\n%s", diff)
+	}
+	if created.CreateAt == "" {
+		t.Error("created_at is empty")
+	}
+
+	// Integrations: the key comes back.
+	v2, err := c.CreateIntegrationWithContext(ctx, created.ID, pagerduty.Integration{Name: "Alerts", APIObject: pagerduty.APIObject{Type: "events_api_v2_inbound_integration"}})
+	if err != nil {
+		t.Fatalf("CreateIntegrationWithContext: %v", err)
+	}
+	if !integrationKeyPattern.MatchString(v2.IntegrationKey) || v2.Name != "Alerts" || v2.Type != "events_api_v2_inbound_integration" || v2.Service.ID != created.ID {
+		t.Errorf("CreateIntegrationWithContext = %+v", v2)
+	}
+	datadog, err := c.CreateIntegrationWithContext(ctx, created.ID, pagerduty.Integration{Vendor: &pagerduty.APIObject{ID: "PAM4FGS", Type: "vendor_reference"}})
+	if err != nil {
+		t.Fatalf("CreateIntegrationWithContext(vendor): %v", err)
+	}
+	if datadog.Type != "generic_events_api_inbound_integration" || datadog.Name != "Datadog" || datadog.Vendor.ID != "PAM4FGS" || !integrationKeyPattern.MatchString(datadog.IntegrationKey) {
+		t.Errorf("CreateIntegrationWithContext(vendor) = %+v", datadog)
+	}
+	got, err := c.GetIntegrationWithContext(ctx, created.ID, v2.ID, pagerduty.GetIntegrationOptions{})
+	if err != nil || !cmp.Equal(got, v2) {
+		t.Errorf("GetIntegrationWithContext = %+v, %v; want %+v", got, err, v2)
+	}
+	// go-pagerduty sends the update unwrapped.
+	renamed, err := c.UpdateIntegrationWithContext(ctx, created.ID, pagerduty.Integration{APIObject: pagerduty.APIObject{ID: v2.ID}, Name: "Checkout alerts"})
+	if err != nil || renamed.Name != "Checkout alerts" || renamed.IntegrationKey != v2.IntegrationKey {
+		t.Errorf("UpdateIntegrationWithContext = %+v, %v; want the name changed, the key kept", renamed, err)
+	}
+
+	// A client sends back what it read, changed.
+	read, err := c.GetServiceWithContext(ctx, created.ID, &pagerduty.GetServiceOptions{})
+	if err != nil {
+		t.Fatalf("GetServiceWithContext: %v", err)
+	}
+	if len(read.Integrations) != 2 || read.Integrations[0].ID != v2.ID || read.Integrations[0].Type != "events_api_v2_inbound_integration_reference" {
+		t.Errorf("the service's integrations = %+v", read.Integrations)
+	}
+	// go-pagerduty cannot send null; 0 turns the timeout off too.
+	read.Name, read.AcknowledgementTimeout = "Checkout v2", uintp(0)
+	updated, err := c.UpdateServiceWithContext(ctx, *read)
+	if err != nil {
+		t.Fatalf("UpdateServiceWithContext: %v", err)
+	}
+	want.Name, want.Summary, want.Integrations, want.AcknowledgementTimeout = "Checkout v2", "Checkout v2", read.Integrations, nil
+	if diff := cmp.Diff(want, updated, opts); diff != "" {
+		t.Errorf("UpdateServiceWithContext (-want +got):\n%s", diff)
+	}
+
+	// include[] expands the references, in the client's types.
+	full, err := c.GetServiceWithContext(ctx, created.ID, &pagerduty.GetServiceOptions{Includes: []string{"integrations", "teams", "escalation_policies"}})
+	if err != nil {
+		t.Fatalf("GetServiceWithContext(include[]): %v", err)
+	}
+	if len(full.Integrations) != 2 || full.Integrations[0].IntegrationKey != v2.IntegrationKey || full.Integrations[1].Vendor.ID != "PAM4FGS" ||
+		full.Teams[0].Type != "team" || full.EscalationPolicy.Type != "escalation_policy" || full.EscalationPolicy.Name != "Ops policy" {
+		t.Errorf("GetServiceWithContext(include[]) = %+v", full)
+	}
+	listed, err := c.ListServicesWithContext(ctx, pagerduty.ListServiceOptions{Includes: []string{"integrations"}})
+	if err != nil || len(listed.Services) != 1 || len(listed.Services[0].Integrations) != 2 || listed.Services[0].Integrations[1].IntegrationKey != datadog.IntegrationKey {
+		t.Errorf("ListServicesWithContext(include[]=integrations) = %+v, %v", listed, err)
+	}
+
+	for _, name := range []string{"api", "search"} {
+		if _, err := c.CreateServiceWithContext(ctx, pagerduty.Service{Name: name, EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: s.policy(t, name+" policy")}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		o    pagerduty.ListServiceOptions
+		want []string
+	}{
+		{pagerduty.ListServiceOptions{}, []string{"Checkout v2", "api", "search"}},
+		{pagerduty.ListServiceOptions{SortBy: "name:desc", Total: true}, []string{"search", "api", "Checkout v2"}},
+		{pagerduty.ListServiceOptions{Query: "CHECK"}, []string{"Checkout v2"}},
+		{pagerduty.ListServiceOptions{TeamIDs: []string{team.ID}}, []string{"Checkout v2"}},
+	} {
+		l, err := c.ListServicesWithContext(ctx, tt.o)
+		if err != nil {
+			t.Fatalf("ListServicesWithContext(%+v): %v", tt.o, err)
+		}
+		var names []string
+		for _, svc := range l.Services {
+			names = append(names, svc.Name)
+		}
+		if diff := cmp.Diff(tt.want, names); diff != "" {
+			t.Errorf("ListServicesWithContext(%+v) (-want +got):\n%s", tt.o, diff)
+		}
+	}
+	all, err := c.ListServicesPaginated(ctx, pagerduty.ListServiceOptions{Limit: 1})
+	if err != nil || len(all) != 3 {
+		t.Errorf("ListServicesPaginated(limit 1) = %d services, %v; want 3", len(all), err)
+	}
+
+	if err := c.DeleteIntegrationWithContext(ctx, created.ID, v2.ID); err != nil {
+		t.Errorf("DeleteIntegrationWithContext: %v", err)
+	}
+	_, err = c.GetIntegrationWithContext(ctx, created.ID, v2.ID, pagerduty.GetIntegrationOptions{})
+	if apiErr := checkAPIError(t, err, 404, 2100); !apiErr.NotFound() {
+		t.Errorf("GetIntegrationWithContext after delete: NotFound() = false")
+	}
+	if err := c.DeleteServiceWithContext(ctx, created.ID); err != nil {
+		t.Fatalf("DeleteServiceWithContext: %v", err)
+	}
+	_, err = c.GetServiceWithContext(ctx, created.ID, &pagerduty.GetServiceOptions{})
+	if apiErr := checkAPIError(t, err, 404, 2100); !apiErr.NotFound() {
+		t.Errorf("GetServiceWithContext after delete: NotFound() = false")
+	}
+	// Its integrations went with it.
+	_, err = c.GetIntegrationWithContext(ctx, created.ID, datadog.ID, pagerduty.GetIntegrationOptions{})
+	checkAPIError(t, err, 404, 2100)
+}
+
+func TestClientServicesRefused(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	policyID := s.policy(t, "Policy")
+	svc, err := newClient(t, s, s.Key).CreateServiceWithContext(t.Context(), pagerduty.Service{Name: "Checkout",
+		EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	readOnly := newClient(t, s, s.generalKey(t, "default", "--read-only").Key)
+	s.createUser(t, "responder@example.com", "Responder", "limited_user")
+	responder := newClient(t, s, s.userToken(t, "responder@example.com"))
+	other := newClient(t, s, s.createAccount(t, "business"))
+	ctx := t.Context()
+
+	_, err = readOnly.CreateServiceWithContext(ctx, pagerduty.Service{Name: "x", EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID}}})
+	checkAPIError(t, err, 403, 2010)
+	if _, err := readOnly.GetServiceWithContext(ctx, svc.ID, &pagerduty.GetServiceOptions{}); err != nil {
+		t.Errorf("a read-only key reading a service: %v", err)
+	}
+	_, err = responder.CreateIntegrationWithContext(ctx, svc.ID, pagerduty.Integration{APIObject: pagerduty.APIObject{Type: "events_api_v2_inbound_integration"}})
+	checkAPIError(t, err, 403, 2010)
+	_, err = other.GetServiceWithContext(ctx, svc.ID, &pagerduty.GetServiceOptions{})
+	if apiErr := checkAPIError(t, err, 404, 2100); !apiErr.NotFound() {
+		t.Error("another account's service: NotFound() = false")
+	}
+	_, err = other.CreateServiceWithContext(ctx, pagerduty.Service{Name: "x", EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID}}})
+	checkAPIError(t, err, 400, 2001)
+}
+
+func TestClientVendorsAndPriorities(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := newClient(t, s, s.Key)
+	ctx := t.Context()
+	l, err := c.ListVendorsWithContext(ctx, pagerduty.ListVendorOptions{Total: true})
+	if err != nil {
+		t.Fatalf("ListVendorsWithContext: %v", err)
+	}
+	names := map[string]string{}
+	for _, v := range l.Vendors {
+		names[v.Name] = v.GenericServiceType
+	}
+	for name, typ := range map[string]string{
+		"Events API V2": "events_api_v2_inbound_integration", "Events API V1": "generic_events_api_inbound_integration",
+		"Prometheus": "events_api_v2_inbound_integration", "Alertmanager": "events_api_v2_inbound_integration",
+		"Grafana": "events_api_v2_inbound_integration", "Datadog": "generic_events_api_inbound_integration",
+		"Nagios": "generic_events_api_inbound_integration", "Amazon CloudWatch": "events_api_v2_inbound_integration",
+	} {
+		if names[name] != typ {
+			t.Errorf("vendor %q has type %q, want %q", name, names[name], typ)
+		}
+	}
+	if l.Total != uint(len(l.Vendors)) {
+		t.Errorf("ListVendorsWithContext total %d, %d vendors", l.Total, len(l.Vendors))
+	}
+	v, err := c.GetVendorWithContext(ctx, "PZQ6AUS")
+	if err != nil || v.Name != "Amazon CloudWatch" || v.Type != "vendor" {
+		t.Errorf("GetVendorWithContext(PZQ6AUS) = %+v, %v", v, err)
+	}
+	_, err = c.GetVendorWithContext(ctx, "PNOPE00")
+	checkAPIError(t, err, 404, 2100)
+
+	p, err := c.ListPrioritiesWithContext(ctx, pagerduty.ListPrioritiesOptions{})
+	if err != nil {
+		t.Fatalf("ListPrioritiesWithContext: %v", err)
+	}
+	var got []string
+	for _, pr := range p.Priorities {
+		got = append(got, pr.Name)
+	}
+	if diff := cmp.Diff([]string{"P1", "P2", "P3", "P4", "P5"}, got); diff != "" {
+		t.Errorf("ListPrioritiesWithContext (-want +got):\n%s", diff)
+	}
+}
