@@ -342,3 +342,16 @@ func TestServiceRefusals(t *testing.T) {
 		t.Errorf("service after the refusals = %+v", got)
 	}
 }
+
+// TestListsKeepHTMLCharacters: < > & are written as they are in lists as in
+// single objects, as PagerDuty does.
+func TestListsKeepHTMLCharacters(t *testing.T) {
+	t.Parallel()
+	f := newServiceFixture(t)
+	f.create(t, `{"service":{"name":"Q&A <beta>","escalation_policy":{"id":"`+f.barePolicy+`"}}}`)
+	for _, path := range []string{"/services", "/services?query=%26"} {
+		if body := f.do(t, "GET", path, token(f.key)).Body; !strings.Contains(body, `"name":"Q&A <beta>"`) {
+			t.Errorf("GET %s = %s, want the name as it is", path, body)
+		}
+	}
+}

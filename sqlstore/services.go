@@ -423,13 +423,8 @@ func scanService(row scanner) (*gatehouse.Service, error) {
 		return nil, err
 	}
 	s.AcknowledgementTimeout, s.AutoResolveTimeout = fromNullInt(r.ackTimeout), fromNullInt(r.resolveTimeout)
-	for _, f := range []struct {
-		src string
-		dst any
-	}{{r.grouping, &s.AlertGrouping}, {r.autoPause, &s.AutoPause}, {r.urgency, &s.UrgencyRule}} {
-		if err := json.Unmarshal([]byte(f.src), f.dst); err != nil {
-			return nil, fmt.Errorf("decode service %s: %w", s.ID, err)
-		}
+	if err := r.decodeSettings(&s); err != nil {
+		return nil, fmt.Errorf("decode service %s: %w", s.ID, err)
 	}
 	s.LastIncidentAt, s.CreatedAt = fromNullMicros(lastIncident), fromMicros(created)
 	return &s, nil
@@ -512,4 +507,33 @@ func (sc *Scope) ServicePolicies(ctx context.Context, ids []string) (map[string]
 		}
 	}
 	return out, nil
+}
+
+// decodeSettings decodes the JSON parameters of a service's row into s.
+// Most services keep the defaults, which are decoded without a parse: lists
+// of services read a hundred rows at a time.
+func (r *serviceRow) decodeSettings(s *gatehouse.Service) error {
+	switch r.grouping {
+	case `{"type":null}`:
+		s.AlertGrouping = gatehouse.AlertGroupingParameters{}
+	default:
+		if err := json.Unmarshal([]byte(r.grouping), &s.AlertGrouping); err != nil {
+			return err
+		}
+	}
+	switch r.autoPause {
+	case `{"enabled":false}`:
+		s.AutoPause = gatehouse.AutoPauseParameters{}
+	default:
+		if err := json.Unmarshal([]byte(r.autoPause), &s.AutoPause); err != nil {
+			return err
+		}
+	}
+	switch r.urgency {
+	case `{"type":"constant","urgency":"high"}`:
+		s.UrgencyRule = gatehouse.IncidentUrgencyRule{Type: "constant", Urgency: "high"}
+	default:
+		return json.Unmarshal([]byte(r.urgency), &s.UrgencyRule)
+	}
+	return nil
 }
