@@ -98,8 +98,11 @@ request = function()
 	return wrk.format(nil, nil, nil, '{"service":{"name":"' .. prefix .. ' ' .. n .. '","escalation_policy":{"id":"$policy"}}}')
 end
 done = function(summary, latency, requests)
-	local bad = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-	if bad > 0 then io.stderr:write("errors: " .. bad .. "\n") end
+	local e = summary.errors
+	if e.status + e.connect + e.read + e.write + e.timeout > 0 then
+		io.stderr:write(string.format("POST: %d answers not 2xx, socket errors: %d connect, %d read, %d write, %d timeout\n",
+			e.status, e.connect, e.read, e.write, e.timeout))
+	end
 end
 EOF
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -51,4 +52,26 @@ func listServicesServer(b *testing.B) (*Server, *http.Request) {
 	req := httptest.NewRequest("GET", "/services?include%5B%5D=integrations&limit=100", nil)
 	req.Header["Authorization"] = headers[0]
 	return srv, req
+}
+
+// BenchmarkCreateService is an authenticated POST /services on SQLite, one
+// transaction with its audit record and change row per request.
+func BenchmarkCreateService(b *testing.B) {
+	srv, headers := benchServer(b, 1)
+	store := srv.cfg.Store.(*sqlstore.Store)
+	a, err := store.AccountBySubdomain(context.Background(), "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	policy := storetest.MustInsertPolicyFixture(b, store, a, "Policy")
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest("POST", "/services", strings.NewReader(fmt.Sprintf(`{"service":{"name":"service %d","escalation_policy":{"id":"%s"}}}`, i, policy)))
+		req.Header["Authorization"] = headers[0]
+		clear(w.h)
+		srv.ServeHTTP(w, req)
+	}
 }
