@@ -41,9 +41,22 @@ wait_up() {
 	exit 1
 }
 
-gh_addr=127.0.0.1:18090
-bare_get_addr=127.0.0.1:18091
-bare_post_addr=127.0.0.1:18092
+# Free ports, so that runs of other scripts on the machine are left alone.
+free_port() {
+	local p
+	for _ in $(seq 100); do
+		p=$((20000 + RANDOM % 20000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	echo "no free port" >&2
+	exit 1
+}
+gh_addr=127.0.0.1:$(free_port)
+bare_get_addr=127.0.0.1:$(free_port)
+bare_post_addr=127.0.0.1:$(free_port)
 gh="http://$gh_addr"
 # A limit far above what wrk can send keeps the limiter on the path without
 # refusing requests.
@@ -51,6 +64,7 @@ GOMAXPROCS=1 "$work/gatehouse" serve --addr "$gh_addr" --data-dir "$work/data" \
 	--rest-rate-limit 1000000000 --log-format json >"$work/serve.out" 2>"$work/serve.err" &
 pids+=($!)
 wait_up "$gh/healthz"
+kill -0 "${pids[0]}" || { echo "gatehouse serve exited:" >&2; cat "$work/serve.err" >&2; exit 1; }
 
 key=$("$work/gatehouse" keys create --data-dir "$work/data" --account default --description "load test")
 auth="Authorization: Token token=$key"
