@@ -57,6 +57,9 @@ func readSpec(path string) (*openapi3.T, error) {
 	if mended, err = markNullable(mended); err != nil {
 		return nil, fmt.Errorf("mend: %w", err)
 	}
+	if mended, err = allowIncluded(mended); err != nil {
+		return nil, fmt.Errorf("mend: %w", err)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(mended)
 	if err != nil {
 		return nil, err
@@ -393,6 +396,62 @@ func markNullable(raw []byte) ([]byte, error) {
 			return nil, fmt.Errorf("no property %s to mark nullable", name)
 		}
 		prop["nullable"] = true
+	}
+	return json.Marshal(doc)
+}
+
+// included are the properties of the Service that include[] expands from
+// references to whole objects, and the schemas of those objects. The
+// description says so of integrations ("If integrations is passed as an
+// argument, these are full objects - otherwise, these are references") and
+// lists the include[] values, but its schemas allow only references.
+var included = []struct{ property, reference, object string }{
+	{"integrations", "IntegrationReference", "Integration"},
+	{"teams", "TeamReference", "Team"},
+	{"escalation_policy", "EscalationPolicyReference", "EscalationPolicy"},
+}
+
+// allowIncluded lets each property of included be the reference or the
+// whole object. It fails when one is missing, so that a description that
+// changes is noticed.
+func allowIncluded(raw []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	service, _ := schemas["Service"].(map[string]any)
+	parts, _ := service["allOf"].([]any)
+	for _, inc := range included {
+		if _, ok := schemas[inc.object]; !ok {
+			return nil, fmt.Errorf("no schema %s", inc.object)
+		}
+		ref := "#/components/schemas/" + inc.reference
+		either := map[string]any{"anyOf": []any{
+			map[string]any{"$ref": ref},
+			map[string]any{"$ref": "#/components/schemas/" + inc.object},
+		}}
+		found := false
+		for _, part := range parts {
+			props, _ := part.(map[string]any)["properties"].(map[string]any)
+			prop, ok := props[inc.property].(map[string]any)
+			if !ok {
+				continue
+			}
+			items, _ := prop["items"].(map[string]any)
+			switch {
+			case prop["$ref"] == ref:
+				props[inc.property] = either
+			case items != nil && items["$ref"] == ref:
+				prop["items"] = either
+			default:
+				return nil, fmt.Errorf("Service.%s is not a %s", inc.property, inc.reference)
+			}
+			found = true
+		}
+		if !found {
+			return nil, fmt.Errorf("no property Service.%s", inc.property)
+		}
 	}
 	return json.Marshal(doc)
 }
