@@ -60,8 +60,6 @@ func (s *server) createTeam(t *testing.T, name string) *pagerduty.Team {
 	return &out.Team
 }
 
-func uintp(n uint) *uint { return &n }
-
 var integrationKeyPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func TestClientServices(t *testing.T) {
@@ -77,11 +75,11 @@ func TestClientServices(t *testing.T) {
 	created, err := c.CreateServiceWithContext(ctx, pagerduty.Service{
 		Name: "Checkout", Description: "Takes the money",
 		EscalationPolicy:                 pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID, Type: "escalation_policy_reference"}},
-		AutoResolveTimeout:               uintp(14400),
-		AcknowledgementTimeout:           uintp(600),
+		AutoResolveTimeout:               new(uint(14400)),
+		AcknowledgementTimeout:           new(uint(600)),
 		AlertCreation:                    "create_alerts_and_incidents",
 		IncidentUrgencyRule:              &pagerduty.IncidentUrgencyRule{Type: "constant", Urgency: "low"},
-		AlertGroupingParameters:          &pagerduty.AlertGroupingParameters{Type: "time", Config: &pagerduty.AlertGroupParamsConfig{Timeout: uintp(2)}},
+		AlertGroupingParameters:          &pagerduty.AlertGroupingParameters{Type: "time", Config: &pagerduty.AlertGroupParamsConfig{Timeout: new(uint(2))}},
 		AutoPauseNotificationsParameters: &pagerduty.AutoPauseNotificationsParameters{Enabled: true, Timeout: 300},
 	})
 	if err != nil {
@@ -90,13 +88,13 @@ func TestClientServices(t *testing.T) {
 	want := &pagerduty.Service{
 		APIObject: pagerduty.APIObject{ID: created.ID, Type: "service", Summary: "Checkout", Self: s.URL + "/services/" + created.ID, HTMLURL: s.URL + "/app/services/" + created.ID},
 		Name:      "Checkout", Description: "Takes the money", Status: "active",
-		AutoResolveTimeout: uintp(14400), AcknowledgementTimeout: uintp(600),
-		AlertCreation: "create_alerts_and_incidents", AlertGrouping: "time", AlertGroupingTimeout: uintp(2),
+		AutoResolveTimeout: new(uint(14400)), AcknowledgementTimeout: new(uint(600)),
+		AlertCreation: "create_alerts_and_incidents", AlertGrouping: "time", AlertGroupingTimeout: new(uint(2)),
 		EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID, Type: "escalation_policy_reference", Summary: "Ops policy",
 			Self: s.URL + "/escalation_policies/" + policyID, HTMLURL: s.URL + "/app/escalation_policies/" + policyID}},
 		Teams:                            []pagerduty.Team{{APIObject: pagerduty.APIObject{ID: team.ID, Type: "team_reference", Summary: "Ops", Self: s.URL + "/teams/" + team.ID, HTMLURL: s.URL + "/app/teams/" + team.ID}}},
 		IncidentUrgencyRule:              &pagerduty.IncidentUrgencyRule{Type: "constant", Urgency: "low"},
-		AlertGroupingParameters:          &pagerduty.AlertGroupingParameters{Type: "time", Config: &pagerduty.AlertGroupParamsConfig{Timeout: uintp(2)}},
+		AlertGroupingParameters:          &pagerduty.AlertGroupingParameters{Type: "time", Config: &pagerduty.AlertGroupParamsConfig{Timeout: new(uint(2))}},
 		AutoPauseNotificationsParameters: &pagerduty.AutoPauseNotificationsParameters{Enabled: true, Timeout: 300},
 	}
 	opts := cmp.Options{cmpopts.IgnoreFields(pagerduty.Service{}, "CreateAt"), cmpopts.EquateEmpty()}
@@ -141,7 +139,7 @@ func TestClientServices(t *testing.T) {
 		t.Errorf("the service's integrations = %+v", read.Integrations)
 	}
 	// go-pagerduty cannot send null; 0 turns the timeout off too.
-	read.Name, read.AcknowledgementTimeout = "Checkout v2", uintp(0)
+	read.Name, read.AcknowledgementTimeout = "Checkout v2", new(uint(0))
 	updated, err := c.UpdateServiceWithContext(ctx, *read)
 	if err != nil {
 		t.Fatalf("UpdateServiceWithContext: %v", err)

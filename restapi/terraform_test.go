@@ -51,7 +51,7 @@ func TestTerraformProviderFlows(t *testing.T) {
 	// It reads the service back at once (fetchService).
 	read := decodeBody[struct{ Service service }](t, f.do(t, "GET", "/services/"+id+"?include%5B%5D=auto_pause_notifications_parameters", token(f.key)), 200).Service
 	want := service{ID: id, Name: "foo", Description: "Managed by Terraform", Status: "active", AlertCreation: "create_incidents", HTMLURL: f.URL + "/app/services/" + id,
-		AcknowledgementTimeout: intp(1800), AutoResolveTimeout: intp(14400), EscalationPolicy: struct{ ID string }{f.opsPolicy},
+		AcknowledgementTimeout: new(1800), AutoResolveTimeout: new(14400), EscalationPolicy: struct{ ID string }{f.opsPolicy},
 		AlertGroupingParams: map[string]any{"type": nil}, AutoPause: map[string]any{"enabled": false},
 		IncidentUrgencyRule: map[string]any{"type": "constant", "urgency": "high"}}
 	if diff := cmp.Diff(want, read); diff != "" || !cmp.Equal(created, read) {
@@ -111,5 +111,3 @@ func TestTerraformProviderFlows(t *testing.T) {
 		wantError(t, f.do(t, "GET", path, token(f.key)), 404, 2100, "Not Found")
 	}
 }
-
-func intp(n int) *int { return &n }

@@ -87,7 +87,7 @@ func TestServices(t *testing.T) {
 		last := lastChange(t, s)
 
 		checkout := &gatehouse.Service{Name: " Checkout ", Description: "Takes the money", EscalationPolicy: gatehouse.Ref{ID: opsPolicy},
-			AutoResolveTimeout: intp(14400), AcknowledgementTimeout: intp(0), Status: "critical"}
+			AutoResolveTimeout: new(14400), AcknowledgementTimeout: new(0), Status: "critical"}
 		if err := sc.CreateService(ctx, checkout); err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func TestServices(t *testing.T) {
 		}
 
 		// An update changes what it sets, and records what it changed.
-		grouping := gatehouse.AlertGroupingParameters{Type: strp("time"), Config: &gatehouse.AlertGroupingConfig{Timeout: intp(5)}}
+		grouping := gatehouse.AlertGroupingParameters{Type: new("time"), Config: &gatehouse.AlertGroupingConfig{Timeout: new(5)}}
 		updated, err := sc.UpdateService(ctx, checkout.ID, func(s *gatehouse.Service) {
 			s.Description, s.EscalationPolicy.ID, s.AlertGrouping = "Takes money", barePolicy, grouping
 		})
@@ -350,6 +350,3 @@ func TestServicePolicies(t *testing.T) {
 		}
 	})
 }
-
-func intp(n int) *int       { return &n }
-func strp(s string) *string { return &s }
