@@ -46,6 +46,23 @@ func (a *Account) Has(ability string) bool {
 	return slices.Contains(planAbilities[a.Plan], ability)
 }
 
+// Override grants (true) or withdraws (false) an ability on top of the
+// plan. An override of what the plan already presets is dropped instead, so
+// that the account follows its plan for that ability again.
+func (a *Account) Override(ability string, granted bool) {
+	if slices.Contains(planAbilities[a.Plan], ability) == granted {
+		delete(a.AbilityOverrides, ability)
+		if len(a.AbilityOverrides) == 0 {
+			a.AbilityOverrides = nil
+		}
+		return
+	}
+	if a.AbilityOverrides == nil {
+		a.AbilityOverrides = map[string]bool{}
+	}
+	a.AbilityOverrides[ability] = granted
+}
+
 var subdomainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // Validate checks the account's subdomain, name and plan, and returns a 2001

@@ -83,6 +83,14 @@ type server struct {
 	Key string
 	// OwnerEmail is the email of the default account's owner.
 	OwnerEmail string
+	// Stderr is the server's log.
+	Stderr *output
+
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+	// stopped is set once the test stopped the server itself (terminate).
+	stopped bool
 }
 
 var (
@@ -97,10 +105,19 @@ var (
 // failing the test unless it exits with status 0.
 func startServer(t *testing.T, extraArgs ...string) *server {
 	t.Helper()
+	return startServerUnder(t, nil, extraArgs...)
+}
+
+// startServerUnder is startServer with the server started by a wrapper
+// command, such as prlimit: wrapper is its name and arguments, before the
+// server's.
+func startServerUnder(t *testing.T, wrapper []string, extraArgs ...string) *server {
+	t.Helper()
 	trackSourcesOnce.Do(trackSources)
 	dataDir := t.TempDir()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, extraArgs...)
-	cmd := exec.Command(gatehouseBin, args...)
+	argv := slices.Concat(wrapper, []string{gatehouseBin}, args)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = hermeticEnv()
 	stdout, stderr := newOutput(), newOutput()
 	cmd.Stdout, cmd.Stderr = stdout, stderr
@@ -108,16 +125,19 @@ func startServer(t *testing.T, extraArgs ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start gatehouse serve: %v", err)
 	}
-	exited := make(chan struct{})
-	var waitErr error
+	s := &server{DataDir: dataDir, Stderr: stderr, cmd: cmd, exited: make(chan struct{})}
+	exited := s.exited
 	go func() {
-		waitErr = cmd.Wait()
+		s.waitErr = cmd.Wait()
 		close(exited)
 	}()
 	t.Cleanup(func() {
+		if s.stopped {
+			return
+		}
 		select {
 		case <-exited:
-			t.Errorf("gatehouse serve exited before the test ended: %v; stderr:\n%s", waitErr, stderr)
+			t.Errorf("gatehouse serve exited before the test ended: %v; stderr:\n%s", s.waitErr, stderr)
 			return
 		default:
 		}
@@ -134,8 +154,8 @@ func startServer(t *testing.T, extraArgs ...string) *server {
 			t.Errorf("gatehouse serve did not exit within %v of SIGTERM; stderr:\n%s", stopTimeout, stderr)
 			return
 		}
-		if waitErr != nil {
-			t.Errorf("gatehouse serve exited with %v after SIGTERM, want status 0; stderr:\n%s", waitErr, stderr)
+		if s.waitErr != nil {
+			t.Errorf("gatehouse serve exited with %v after SIGTERM, want status 0; stderr:\n%s", s.waitErr, stderr)
 		}
 	})
 
@@ -155,7 +175,30 @@ func startServer(t *testing.T, extraArgs ...string) *server {
 	if err != nil {
 		t.Fatalf("gatehouse serve: no owner email on stdout: %v; stdout:\n%s", err, stdout)
 	}
-	return &server{URL: "http://" + listening[1], DataDir: dataDir, Key: key[1], OwnerEmail: owner[1]}
+	s.URL, s.Key, s.OwnerEmail = "http://"+listening[1], key[1], owner[1]
+	return s
+}
+
+// terminate sends SIGTERM to the server and waits for it to exit, at most
+// stopTimeout. It returns how long that took and how the process ended.
+func (s *server) terminate(t *testing.T) (time.Duration, error) {
+	t.Helper()
+	s.stopped = true
+	start := time.Now()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("send SIGTERM to gatehouse serve: %v", err)
+	}
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.exited:
+		return time.Since(start), s.waitErr
+	case <-timer.C:
+		s.cmd.Process.Kill()
+		<-s.exited
+		t.Fatalf("gatehouse serve did not exit within %v of SIGTERM; stderr:\n%s", stopTimeout, s.Stderr)
+		return 0, nil
+	}
 }
 
 // hermeticEnv is this process's environment without GATEHOUSE_* variables,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -36,4 +37,63 @@ func TestTrackerLogsOnceAtStartAndOnceAtEnd(t *testing.T) {
 	if tr.Failing() {
 		t.Error("Failing() = true after recovery, want false")
 	}
+}
+
+// TestTrackerConcurrent: many goroutines failing and succeeding at once
+// leave the log with whole pairs of lines and the tracker consistent.
+func TestTrackerConcurrent(t *testing.T) {
+	var logs syncBuffer
+	tr := &Tracker{Logger: slog.New(slog.NewTextHandler(&logs, nil)), What: "database"}
+	done := make(chan struct{})
+	for range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 1000 {
+				if i%3 == 0 {
+					tr.Fail(errors.New("refused"))
+				} else {
+					tr.OK()
+				}
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	tr.OK()
+	if tr.Failing() {
+		t.Fatal("Failing() = true after a final OK, want false")
+	}
+	failing, recovered := strings.Count(logs.String(), "database failing"), strings.Count(logs.String(), "database recovered")
+	if failing == 0 || failing != recovered {
+		t.Errorf("logged %d failing and %d recovered lines, want as many of each, at least one", failing, recovered)
+	}
+}
+
+// BenchmarkTrackerOK is the cost of OK on a healthy dependency, which the
+// store pays on every call.
+func BenchmarkTrackerOK(b *testing.B) {
+	tr := &Tracker{Logger: slog.New(slog.DiscardHandler), What: "database"}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			tr.OK()
+		}
+	})
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

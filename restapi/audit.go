@@ -248,3 +248,9 @@ func teamExists(r *request, id string) error {
 	_, err := r.scope().Team(r.ctx, id)
 	return err
 }
+
+// userExists is the check of GET /users/{id}/audit/records.
+func userExists(r *request, id string) error {
+	_, err := r.scope().User(r.ctx, id)
+	return err
+}

@@ -49,8 +49,8 @@ func TestAuditRecordsAPI(t *testing.T) {
 		NextCursor *string `json:"next_cursor"`
 	}
 	all := decodeBody[page](t, f.do(t, "GET", "/audit/records", token(key)), 200)
-	if len(all.Records) != 4 || all.Limit != 25 || all.NextCursor != nil {
-		t.Fatalf("GET /audit/records = %d records, limit %d, cursor %v; want 4, 25, none", len(all.Records), all.Limit, all.NextCursor)
+	if len(all.Records) != 5 || all.Limit != 25 || all.NextCursor != nil {
+		t.Fatalf("GET /audit/records = %d records, limit %d, cursor %v; want 5, 25, none", len(all.Records), all.Limit, all.NextCursor)
 	}
 	update, create := all.Records[0], all.Records[1]
 	str := func(s string) *string { return &s }
@@ -66,7 +66,7 @@ func TestAuditRecordsAPI(t *testing.T) {
 	if create.Action != "create" || len(create.Actors) != 1 || create.Actors[0].ID != ada.ID || create.Actors[0].Type != "user_reference" {
 		t.Errorf("create record = %+v", create)
 	}
-	keyRecord := all.Records[3]
+	keyRecord := all.Records[4]
 	if keyRecord.RootResource.ID != k.ID || keyRecord.Method.Type != "other" || *keyRecord.Method.Description != "gatehouse CLI" || len(keyRecord.Actors) != 0 {
 		t.Errorf("key record = %+v", keyRecord)
 	}
@@ -80,7 +80,7 @@ func TestAuditRecordsAPI(t *testing.T) {
 		t.Fatalf("limit 3 = %d records, cursor %v", len(first.Records), first.NextCursor)
 	}
 	rest := decodeBody[page](t, f.do(t, "GET", "/audit/records?limit=3&cursor="+*first.NextCursor, token(key)), 200)
-	if len(rest.Records) != 1 || rest.NextCursor != nil || rest.Records[0].ID != keyRecord.ID {
+	if len(rest.Records) != 2 || rest.NextCursor != nil || rest.Records[1].ID != keyRecord.ID {
 		t.Errorf("second page = %+v", rest)
 	}
 	if got := decodeBody[page](t, f.do(t, "GET", "/teams/"+team.ID+"/audit/records", token(adaToken)), 200); len(got.Records) != 2 {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/edge"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
 
@@ -28,6 +30,9 @@ type request struct {
 	store       Store
 	// sc is the account's store as the principal sees it; see scope.
 	sc *sqlstore.Scope
+	// from is the user an account-level credential names in the From
+	// header; nil when it names none (see checkFrom).
+	from *gatehouse.User
 }
 
 // scope returns the account's store as the request's principal sees it,
@@ -41,11 +46,16 @@ func (r *request) scope() *sqlstore.Scope {
 
 // actorOf is who makes r, as the audit trail names them.
 func actorOf(r *http.Request, p *access.Principal) sqlstore.Actor {
+	info := edge.InfoOf(r.Context())
 	a := sqlstore.Actor{
-		Principal:     p,
-		Method:        gatehouse.AuditMethod{Type: gatehouse.MethodAPIToken},
-		RequestID:     r.Header.Get("X-Request-Id"),
-		RemoteAddress: r.RemoteAddr,
+		Principal: p,
+		Method:    gatehouse.AuditMethod{Type: gatehouse.MethodAPIToken},
+		RequestID: info.RequestID,
+	}
+	if info.ClientAddr.IsValid() {
+		a.RemoteAddress = info.ClientAddr.String()
+	} else if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		a.RemoteAddress = host // served without the outer layer
 	}
 	if _, secret, problem := access.ParseAuthorization(r.Header["Authorization"]); problem == "" {
 		a.Method.TruncatedToken = access.Last4(secret)
@@ -181,14 +191,23 @@ func (r *request) includes() map[string]bool {
 // decode reads a wrapped body, {"<wrapper>": {…}}, into a new T. Fields of T
 // are decoded one by one, so that every field of the wrong type is a line of
 // the 2001 error; fields T does not have (unknown or read-only) are ignored.
+// A body without the wrapper is the object itself, as go-pagerduty sends
+// teams and integrations and PagerDuty takes them.
 func decode[T any](r *request, wrapper string) (*T, error) {
-	outer, err := readObject(r)
+	body, err := readBody(r)
 	if err != nil {
 		return nil, err
 	}
+	var outer map[string]json.RawMessage
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return nil, gatehouse.InvalidInput(malformed(body, err))
+	}
 	raw, ok := outer[wrapper]
-	if !ok || string(raw) == "null" {
-		return nil, gatehouse.InvalidInput(fmt.Sprintf("The body must be an object with a %q object", wrapper))
+	switch {
+	case !ok:
+		return decodeInto[T]("body", body)
+	case string(raw) == "null":
+		return nil, gatehouse.InvalidInput(fmt.Sprintf("%s must be an object, not null", wrapper))
 	}
 	return decodeInto[T](wrapper, raw)
 }
@@ -212,20 +231,6 @@ func decodeInto[T any](path string, raw json.RawMessage) (*T, error) {
 		return nil, gatehouse.InvalidInput(problems...)
 	}
 	return v, nil
-}
-
-// readObject reads a body that must be a JSON object, and returns its
-// members.
-func readObject(r *request) (map[string]json.RawMessage, error) {
-	body, err := readBody(r)
-	if err != nil {
-		return nil, err
-	}
-	var outer map[string]json.RawMessage
-	if err := json.Unmarshal(body, &outer); err != nil {
-		return nil, gatehouse.InvalidInput(malformed(body, err))
-	}
-	return outer, nil
 }
 
 // readBody reads the request's body, up to maxBodyBytes.

@@ -30,8 +30,28 @@ var routes = []route{
 	{Pattern: "GET /abilities", Perm: access.PermRead, Scope: "abilities.read", Handle: listAbilities},
 	{Pattern: "GET /abilities/{id}", Perm: access.PermRead, Scope: "abilities.read", Handle: getAbility},
 
-	// Users
+	// Users: anyone reads; Admins add and remove users; a user changes their
+	// own profile, contact methods and notification rules (access.Decide,
+	// in the store, says whose).
+	{Pattern: "GET /users", Perm: access.PermRead, Scope: "users.read", Handle: listUsers},
+	{Pattern: "POST /users", Perm: access.PermAdmin, Scope: "users.write", Handle: createUser},
 	{Pattern: "GET /users/me", Perm: access.PermRead, Handle: getCurrentUser},
+	{Pattern: "GET /users/{id}", Perm: access.PermRead, Scope: "users.read", Handle: getUser},
+	{Pattern: "PUT /users/{id}", Perm: access.PermRead, Scope: "users.write", Handle: updateUser},
+	{Pattern: "DELETE /users/{id}", Perm: access.PermAdmin, Scope: "users.write", Handle: deleteUser},
+	{Pattern: "GET /users/{id}/license", Perm: access.PermRead, Scope: "licenses.read", Handle: getUserLicense},
+	{Pattern: "GET /licenses", Perm: access.PermRead, Scope: "licenses.read", Handle: listLicenses},
+	{Pattern: "GET /license_allocations", Perm: access.PermRead, Scope: "licenses.read", Handle: listLicenseAllocations},
+	{Pattern: "GET /users/{id}/contact_methods", Perm: access.PermRead, Scope: "users:contact_methods.read", Handle: listContactMethods},
+	{Pattern: "POST /users/{id}/contact_methods", Perm: access.PermRead, Scope: "users:contact_methods.write", Handle: createContactMethod},
+	{Pattern: "GET /users/{id}/contact_methods/{contact_method_id}", Perm: access.PermRead, Scope: "users:contact_methods.read", Handle: getContactMethod},
+	{Pattern: "PUT /users/{id}/contact_methods/{contact_method_id}", Perm: access.PermRead, Scope: "users:contact_methods.write", Handle: updateContactMethod},
+	{Pattern: "DELETE /users/{id}/contact_methods/{contact_method_id}", Perm: access.PermRead, Scope: "users:contact_methods.write", Handle: deleteContactMethod},
+	{Pattern: "GET /users/{id}/notification_rules", Perm: access.PermRead, Scope: "users:contact_methods.read", Handle: listNotificationRules},
+	{Pattern: "POST /users/{id}/notification_rules", Perm: access.PermRead, Scope: "users:contact_methods.write", Handle: createNotificationRule},
+	{Pattern: "GET /users/{id}/notification_rules/{notification_rule_id}", Perm: access.PermRead, Scope: "users:contact_methods.read", Handle: getNotificationRule},
+	{Pattern: "PUT /users/{id}/notification_rules/{notification_rule_id}", Perm: access.PermRead, Scope: "users:contact_methods.write", Handle: updateNotificationRule},
+	{Pattern: "DELETE /users/{id}/notification_rules/{notification_rule_id}", Perm: access.PermRead, Scope: "users:contact_methods.write", Handle: deleteNotificationRule},
 
 	// Teams
 	{Pattern: "GET /teams", Perm: access.PermRead, Scope: "teams.read", Ability: gatehouse.AbilityTeams, Handle: listTeams},
@@ -42,8 +62,15 @@ var routes = []route{
 	{Pattern: "GET /teams/{id}/members", Perm: access.PermRead, Scope: "teams.read", Ability: gatehouse.AbilityTeams, Handle: listTeamMembers},
 	{Pattern: "PUT /teams/{id}/users/{user_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: setTeamMember},
 	{Pattern: "DELETE /teams/{id}/users/{user_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: removeTeamMember},
+	{Pattern: "PUT /teams/{id}/escalation_policies/{escalation_policy_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: addTeamEscalationPolicy},
+	{Pattern: "DELETE /teams/{id}/escalation_policies/{escalation_policy_id}", Perm: access.PermManage, Scope: "teams.write", Ability: gatehouse.AbilityTeams, Handle: removeTeamEscalationPolicy},
 
 	// Escalation policies
+	{Pattern: "GET /escalation_policies", Perm: access.PermRead, Scope: "escalation_policies.read", Handle: listEscalationPolicies},
+	{Pattern: "POST /escalation_policies", Perm: access.PermManage, Scope: "escalation_policies.write", Handle: createEscalationPolicy},
+	{Pattern: "GET /escalation_policies/{id}", Perm: access.PermRead, Scope: "escalation_policies.read", Handle: getEscalationPolicy},
+	{Pattern: "PUT /escalation_policies/{id}", Perm: access.PermManage, Scope: "escalation_policies.write", Handle: updateEscalationPolicy},
+	{Pattern: "DELETE /escalation_policies/{id}", Perm: access.PermManage, Scope: "escalation_policies.write", Handle: deleteEscalationPolicy},
 
 	// Services and their integrations
 	{Pattern: "GET /services", Perm: access.PermRead, Scope: "services.read", Handle: listServices},
@@ -63,5 +90,7 @@ var routes = []route{
 
 	// Audit records
 	{Pattern: "GET /audit/records", Perm: access.PermAdmin, Scope: "audit_records.read", Handle: listAuditRecords},
+	{Pattern: "GET /users/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("user", userExists)},
 	{Pattern: "GET /teams/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Ability: gatehouse.AbilityTeams, Handle: auditRecordsOf("team", teamExists)},
+	{Pattern: "GET /escalation_policies/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("escalation_policy", escalationPolicyExists)},
 }

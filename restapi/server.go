@@ -6,6 +6,7 @@ package restapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"path"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/edge"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
@@ -125,7 +127,6 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the REST API: every path is a route of the table, or
 // the fallback that answers 404 once the credential is admitted.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer s.recoverPanic(w, r)
 	if !isCleanPath(r.URL.Path) {
 		// ServeMux would answer an HTML redirect; PagerDuty has no such
 		// paths.
@@ -139,6 +140,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route's permission is checked, and its handler answers.
 func (s *Server) handle(rt *route) {
 	s.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
+		edge.InfoOf(r.Context()).Route = rt.Pattern
 		p, ok := s.admit(w, r)
 		if !ok {
 			return
@@ -152,6 +154,10 @@ func (s *Server) handle(rt *route) {
 			return
 		}
 		req := &request{http: r, ctx: r.Context(), principal: p, externalURL: s.cfg.ExternalURL, store: s.cfg.Store}
+		if err := req.checkFrom(rt.From); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		status, body, err := rt.Handle(req)
 		if err != nil {
 			s.fail(w, r, err)
@@ -163,6 +169,38 @@ func (s *Server) handle(rt *route) {
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// errFromMissing is PagerDuty's answer to an account-level credential
+// without the From header an operation requires.
+var errFromMissing = gatehouse.Errorf(gatehouse.CodeFromHeaderMissing, `You must specify a user's email address in the "From" header to perform this action`)
+
+// checkFrom checks the From header of a request made with an account-level
+// credential: where sent, it must be the email of a user of the account,
+// who becomes r.from (400, code 2001, otherwise); where the route requires
+// it, it must be sent (400, code 2016). User-level credentials act as their
+// user whatever From says.
+func (r *request) checkFrom(required bool) error {
+	if r.principal.User != nil {
+		r.from = r.principal.User
+		return nil
+	}
+	from := r.http.Header.Get("From")
+	if from == "" {
+		if required {
+			return errFromMissing
+		}
+		return nil
+	}
+	u, err := r.scope().UserByEmail(r.ctx, from)
+	if gatehouse.ErrorCode(err) == gatehouse.CodeNotFound {
+		return gatehouse.InvalidInput(fmt.Sprintf(`The "From" header must be the email address of a user of this account; no user has %q`, from))
+	}
+	if err != nil {
+		return fmt.Errorf("check From header: %w", err)
+	}
+	r.from = u
+	return nil
 }
 
 // notFound is the route of every path the table does not have: 404 for an
@@ -178,10 +216,16 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // go on.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principal, bool) {
 	now := s.cfg.Now()
+	info := edge.InfoOf(r.Context())
 	p, err := s.authenticate(r.Context(), r.Header["Authorization"], now)
 	if err != nil {
+		info.AuthFailure = authFailure(err)
 		s.fail(w, r, err)
 		return nil, false
+	}
+	info.Credential = p.Kind.String()
+	if _, secret, problem := access.ParseAuthorization(r.Header["Authorization"]); problem == "" {
+		info.Last4 = access.Last4(secret)
 	}
 	if s.cfg.Limiter != nil && s.limit.Rate > 0 {
 		if !s.rateLimit(w, r, p) {
@@ -214,18 +258,41 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, errClientGone)
 		return
 	}
-	s.logger.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.log(r.Context()).Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, errInternal)
 }
 
-func (s *Server) recoverPanic(w http.ResponseWriter, r *http.Request) {
-	v := recover()
-	if v == nil {
-		return
+// log is the logger of a request: the outer layer's, which names the
+// request, when the request passed it; the server's otherwise (tests).
+func (s *Server) log(ctx context.Context) *slog.Logger {
+	if edge.InfoOf(ctx).RequestID != "" {
+		return edge.Logger(ctx)
 	}
-	if v == http.ErrAbortHandler {
-		panic(v)
+	return s.logger
+}
+
+// authFailures are the metrics' labels of the reasons a credential is
+// refused with 401.
+var authFailures = map[string]string{
+	string(access.ProblemMissing):   "missing",
+	string(access.ProblemRepeated):  "repeated",
+	string(access.ProblemMalformed): "malformed",
+	string(access.ProblemKeyShape):  "key_shape",
+	string(access.ProblemEmpty):     "empty",
+	errUnknownKey.Errors[0]:         "unknown_key",
+	errBearerNotYet.Errors[0]:       "bearer",
+}
+
+// authFailure is the label of the reason err refused a credential.
+func authFailure(err error) string {
+	e, ok := errors.AsType[*gatehouse.Error](err)
+	switch {
+	case !ok:
+		return "store"
+	case e.Code != gatehouse.CodeUnauthorized:
+		return strconv.Itoa(e.Code)
+	case len(e.Errors) > 0 && authFailures[e.Errors[0]] != "":
+		return authFailures[e.Errors[0]]
 	}
-	s.logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", v)
-	writeError(w, errInternal)
+	return "other"
 }

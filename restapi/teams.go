@@ -116,12 +116,21 @@ func listTeamMembers(r *request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	expand := r.includes()["users"]
 	bodies := make([]memberBody, len(members.Items))
 	for i, m := range members.Items {
 		bodies[i] = memberBody{User: r.ref("user", m.User.ID, m.User.Name), Role: m.Role}
-		if expand {
-			bodies[i].User = r.userBody(m.User)
+	}
+	if r.includes()["users"] {
+		users := make([]*gatehouse.User, len(members.Items))
+		for i, m := range members.Items {
+			users[i] = m.User
+		}
+		full, err := r.userBodies(users, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		for i := range bodies {
+			bodies[i].User = full[i]
 		}
 	}
 	return http.StatusOK, list{key: "members", items: bodies, page: p, more: members.More, total: members.Total}, nil

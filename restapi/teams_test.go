@@ -121,7 +121,7 @@ func TestTeamsAPI(t *testing.T) {
 		{"name taken", "POST", "/teams", token(key), `{"team":{"name":"Operations"}}`, 400, 2001, "Name has already been taken"},
 		{"wrong types", "POST", "/teams", token(key), `{"team":{"name":7,"default_role":true}}`, 400, 2001, "team.name must be a string, not a number"},
 		{"unknown default role", "POST", "/teams", token(key), `{"team":{"name":"x","default_role":"owner"}}`, 400, 2001, `Default role "owner" is not one of manager, none`},
-		{"not wrapped", "POST", "/teams", token(key), `{"name":"x"}`, 400, 2001, `The body must be an object with a "team" object`},
+		{"not wrapped, no name", "POST", "/teams", token(key), `{"description":"x"}`, 400, 2001, "Name must not be empty"},
 		{"malformed", "POST", "/teams", token(key), `{"team":`, 400, 2001, "The request body is not valid JSON: unexpected end of JSON input"},
 		{"unknown member role", "PUT", "/teams/" + created.ID + "/users/" + ada.ID, token(key), `{"role":"boss"}`, 400, 2001, `Role "boss" is not one of observer, responder, manager`},
 		{"read-only key", "POST", "/teams", token(readOnly), `{"team":{"name":"x"}}`, 403, 2010, ""},

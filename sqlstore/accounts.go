@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/gatehouse-dev/gatehouse"
 )
@@ -22,7 +25,17 @@ func (s *Store) CreateAccount(ctx context.Context, a *gatehouse.Account, owner *
 	if err := validateAccount(a, owner); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *Tx) error { return tx.createAccount(a, owner) })
+	restoreAccount, restoreOwner := keep(a), keep(owner)
+	err := s.inTx(ctx, func(tx *Tx) error {
+		restoreAccount()
+		restoreOwner()
+		return tx.createAccount(a, owner)
+	})
+	if err != nil {
+		restoreAccount()
+		restoreOwner()
+	}
+	return err
 }
 
 func validateAccount(a *gatehouse.Account, owner *gatehouse.User) error {
@@ -41,16 +54,13 @@ func (tx *Tx) createAccount(a *gatehouse.Account, owner *gatehouse.User) error {
 	if n > 0 {
 		return gatehouse.InvalidInput(fmt.Sprintf("Subdomain %q is already taken", a.Subdomain))
 	}
-	overrides, err := json.Marshal(a.AbilityOverrides)
+	overrides, err := marshalOverrides(a.AbilityOverrides)
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
-	if a.AbilityOverrides == nil {
-		overrides = []byte("{}")
-	}
 	a.ID, a.CreatedAt = gatehouse.NewID(), tx.now
 	_, err = tx.exec("INSERT INTO accounts ("+accountColumns+") VALUES (?, ?, ?, ?, ?, ?)",
-		a.ID, a.Subdomain, a.Name, string(a.Plan), string(overrides), micros(a.CreatedAt))
+		a.ID, a.Subdomain, a.Name, string(a.Plan), overrides, micros(a.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
 	}
@@ -82,7 +92,15 @@ func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gate
 			return false, err
 		}
 	}
-	err = s.tryTx(ctx, func(tx *Tx) error {
+	restoreAccount, restoreOwner := keep(a), keep(owner)
+	restoreKey := func() {}
+	if key != nil {
+		restoreKey = keep(key)
+	}
+	restore := func() { restoreAccount(); restoreOwner(); restoreKey() }
+	err = s.inTx(ctx, func(tx *Tx) error {
+		restore()
+		created = false
 		var n int
 		if err := tx.queryRow("SELECT COUNT(*) FROM accounts").Scan(&n); err != nil {
 			return fmt.Errorf("bootstrap: %w", err)
@@ -102,89 +120,175 @@ func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gate
 		created = true
 		return nil
 	})
-	if isUniqueViolation(err) {
-		// Another node bootstrapped between our count and our insert.
+	if err != nil || !created {
+		restore()
+		return false, err
+	}
+	return true, nil
+}
+
+// HasAccounts reports whether the database holds any account, so that a
+// start can skip the costly preparation of a Bootstrap that would change
+// nothing.
+func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
+	var one int
+	err := s.queryRow(ctx, "SELECT 1 FROM accounts LIMIT 1").Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("look for accounts: %w", err)
 	}
-	return created, nil
+	return true, nil
 }
 
 // AccountBySubdomain returns the account with that subdomain, or a 2100 error.
 func (s *Store) AccountBySubdomain(ctx context.Context, subdomain string) (*gatehouse.Account, error) {
-	return s.account(ctx, "subdomain = ?", subdomain, fmt.Sprintf("Account %q", subdomain))
+	return get(ctx, s, "find account", fmt.Sprintf("Account %q", subdomain), scanAccount,
+		"SELECT "+accountColumns+" FROM accounts WHERE subdomain = ?", subdomain)
 }
 
 // AccountByID returns the account with that ID, or a 2100 error.
 func (s *Store) AccountByID(ctx context.Context, id string) (*gatehouse.Account, error) {
-	return s.account(ctx, "id = ?", id, fmt.Sprintf("Account %s", id))
-}
-
-func (s *Store) account(ctx context.Context, where string, arg any, what string) (*gatehouse.Account, error) {
-	a, err := scanAccount(s.queryRow(ctx, "SELECT "+accountColumns+" FROM accounts WHERE "+where, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound(what)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find account: %w", err)
-	}
-	return a, nil
+	return get(ctx, s, "find account", "Account "+id, scanAccount,
+		"SELECT "+accountColumns+" FROM accounts WHERE id = ?", id)
 }
 
 // Accounts returns every account, ordered by subdomain.
 func (s *Store) Accounts(ctx context.Context) ([]*gatehouse.Account, error) {
-	rows, err := s.query(ctx, "SELECT "+accountColumns+" FROM accounts ORDER BY "+s.byteOrder("subdomain"))
-	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var accounts []*gatehouse.Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		accounts = append(accounts, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	return accounts, nil
+	return list(ctx, s, "list accounts", scanAccount, "SELECT "+accountColumns+" FROM accounts ORDER BY "+s.byteOrder("subdomain"))
 }
 
-// SetAbility grants or withdraws an ability of the account on top of its plan.
-// It returns a 2001 error for an unknown ability and 2100 for an unknown
-// account.
-func (s *Store) SetAbility(ctx context.Context, accountID, ability string, granted bool) error {
-	if !gatehouse.IsKnownAbility(ability) {
-		return gatehouse.InvalidInput(fmt.Sprintf("Ability %q is unknown", ability))
+// SetPlan moves the account to plan, and returns the account as it is then.
+// The abilities it was granted or withdrew on top of its plan stay so. Users
+// keep their roles, also those the new plan would not let them be given.
+// Moving an account to its own plan changes nothing. It returns a 2001 error
+// for an unknown plan and 2100 for an unknown account.
+func (s *Store) SetPlan(ctx context.Context, accountID string, plan gatehouse.Plan, by gatehouse.Actor) (*gatehouse.Account, error) {
+	if _, err := gatehouse.ParsePlan(string(plan)); err != nil {
+		return nil, err
 	}
-	return s.inTx(ctx, func(tx *Tx) error {
-		a, err := scanAccount(tx.queryRow("SELECT "+accountColumns+" FROM accounts WHERE id = ?", accountID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return gatehouse.NotFound("Account " + accountID)
+	var a *gatehouse.Account
+	err := s.inTx(ctx, func(tx *Tx) error {
+		var err error
+		if a, err = tx.account(accountID); err != nil {
+			return err
 		}
+		if a.Plan == plan {
+			return nil
+		}
+		before := a.Plan
+		a.Plan = plan
+		if _, err := tx.exec("UPDATE accounts SET plan = ? WHERE id = ?", string(plan), accountID); err != nil {
+			return fmt.Errorf("set plan: %w", err)
+		}
+		field, _ := gatehouse.Changed("plan", string(before), string(plan))
+		return tx.accountChanged(a, by, field)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// SetAbilities grants (true) or withdraws (false) each ability of
+// abilities on top of the account's plan, and returns the account as it is
+// then. Granting or withdrawing what the plan presets drops the override,
+// so that the account follows its plan for that ability again. It returns a
+// 2001 error for an unknown ability and 2100 for an unknown account.
+func (s *Store) SetAbilities(ctx context.Context, accountID string, abilities map[string]bool, by gatehouse.Actor) (*gatehouse.Account, error) {
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(abilities)) {
+		if !gatehouse.IsKnownAbility(name) {
+			problems = append(problems, fmt.Sprintf("Ability %q is not one of %s", name, strings.Join(gatehouse.KnownAbilities, ", ")))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, gatehouse.InvalidInput(problems...)
+	}
+	var a *gatehouse.Account
+	err := s.inTx(ctx, func(tx *Tx) error {
+		var err error
+		if a, err = tx.account(accountID); err != nil {
+			return err
+		}
+		before := maps.Clone(a.AbilityOverrides)
+		abilitiesBefore := strings.Join(a.Abilities(), ", ")
+		var details []string
+		for _, name := range slices.Sorted(maps.Keys(abilities)) {
+			a.Override(name, abilities[name])
+			was, overridden := before[name]
+			switch is, overrides := a.AbilityOverrides[name]; {
+			case overrides && is && (!overridden || !was):
+				details = append(details, "granted "+name)
+			case overrides && !is && (!overridden || was):
+				details = append(details, "withdrew "+name)
+			case !overrides && overridden:
+				details = append(details, name+" as the plan presets")
+			}
+		}
+		if len(details) == 0 {
+			return nil
+		}
+		overrides, err := marshalOverrides(a.AbilityOverrides)
 		if err != nil {
-			return fmt.Errorf("set ability: %w", err)
+			return fmt.Errorf("set abilities: %w", err)
 		}
-		if a.AbilityOverrides == nil {
-			a.AbilityOverrides = map[string]bool{}
+		if _, err := tx.exec("UPDATE accounts SET ability_overrides = ? WHERE id = ?", overrides, accountID); err != nil {
+			return fmt.Errorf("set abilities: %w", err)
 		}
-		a.AbilityOverrides[ability] = granted
-		overrides, err := json.Marshal(a.AbilityOverrides)
-		if err != nil {
-			return fmt.Errorf("set ability: %w", err)
+		field, _ := gatehouse.Changed("abilities", abilitiesBefore, strings.Join(a.Abilities(), ", "))
+		if field.Name == "" {
+			// Overrides that restate the plan change no ability.
+			field = gatehouse.Created("abilities", abilitiesBefore)
 		}
-		if _, err := tx.exec("UPDATE accounts SET ability_overrides = ? WHERE id = ?", string(overrides), accountID); err != nil {
-			return fmt.Errorf("set ability: %w", err)
-		}
-		return tx.recordChange(accountID, gatehouse.ChangeAccount, accountID)
+		field.Name = "abilities (" + strings.Join(details, ", ") + ")"
+		return tx.accountChanged(a, by, field)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// account loads the account with that ID in the transaction, or returns a
+// 2100 error.
+func (tx *Tx) account(id string) (*gatehouse.Account, error) {
+	a, err := scanAccount(tx.queryRow("SELECT "+accountColumns+" FROM accounts WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, gatehouse.NotFound("Account " + id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load account: %w", err)
+	}
+	return a, nil
+}
+
+// accountChanged records a change of the account in the change feed, so
+// that running servers drop what they cached of it, and in its audit trail.
+func (tx *Tx) accountChanged(a *gatehouse.Account, by gatehouse.Actor, fields ...gatehouse.AuditField) error {
+	if err := tx.recordChange(a.ID, gatehouse.ChangeAccount, a.ID); err != nil {
+		return err
+	}
+	return tx.recordAudit(&gatehouse.AuditRecord{
+		AccountID:    a.ID,
+		Actor:        by,
+		Method:       methodOf(by),
+		RootResource: gatehouse.Ref{Type: "account_reference", ID: a.ID, Summary: a.Name},
+		Action:       "update",
+		Fields:       fields,
 	})
 }
 
-type scanner interface{ Scan(dest ...any) error }
+// marshalOverrides is the stored form of an account's ability overrides:
+// a JSON object, with its keys sorted, "{}" when there are none.
+func marshalOverrides(overrides map[string]bool) (string, error) {
+	if len(overrides) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(overrides)
+	return string(b), err
+}
 
 func scanAccount(row scanner) (*gatehouse.Account, error) {
 	var r accountRow

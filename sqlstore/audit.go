@@ -123,25 +123,23 @@ func (s *Store) AuditRecords(ctx context.Context, accountID string, q AuditQuery
 		}
 	}
 	// One more than asked for tells whether there is a next page.
-	rows, err := s.query(ctx, "SELECT seq, "+auditColumns+" FROM audit_records WHERE "+strings.Join(where, " AND ")+" ORDER BY seq DESC LIMIT ?", append(args, limit+1)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("list audit records: %w", err)
+	type row struct {
+		seq    int64
+		record *gatehouse.AuditRecord
 	}
-	defer rows.Close()
-	var last int64
-	for rows.Next() {
-		if len(records) == limit {
-			nextCursor = auditCursor(last)
+	rows, err := list(ctx, s, "list audit records", func(sc scanner) (row, error) {
+		r, seq, err := scanAudit(sc)
+		return row{seq, r}, err
+	}, "SELECT seq, "+auditColumns+" FROM audit_records WHERE "+strings.Join(where, " AND ")+" ORDER BY seq DESC LIMIT ?", append(args, limit+1)...)
+	if err != nil {
+		return nil, "", err
+	}
+	for i, r := range rows {
+		if i == limit {
+			nextCursor = auditCursor(rows[i-1].seq)
 			break
 		}
-		r, seq, err := scanAudit(rows)
-		if err != nil {
-			return nil, "", fmt.Errorf("list audit records: %w", err)
-		}
-		records, last = append(records, r), seq
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("list audit records: %w", err)
+		records = append(records, r.record)
 	}
 	return records, nextCursor, nil
 }

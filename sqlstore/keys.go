@@ -43,7 +43,15 @@ func (s *Store) CreateKey(ctx context.Context, k *gatehouse.APIKey) error {
 	if err := validateKey(k); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *Tx) error { return tx.createKey(k) })
+	restore := keep(k)
+	err := s.inTx(ctx, func(tx *Tx) error {
+		restore()
+		return tx.createKey(k)
+	})
+	if err != nil {
+		restore()
+	}
+	return err
 }
 
 // validateKey trims k's description and returns a 2001 error listing every
@@ -163,14 +171,8 @@ func keyTargetType(kind gatehouse.KeyKind) string {
 // KeyByID returns the account's key with that ID. It returns 2100 if there
 // is none, or if the key belongs to another account.
 func (s *Store) KeyByID(ctx context.Context, accountID, id string) (*gatehouse.APIKey, error) {
-	k, err := scanKey(s.queryRow(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE account_id = ? AND id = ?", accountID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("API key " + id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find api key: %w", err)
-	}
-	return k, nil
+	return get(ctx, s, "find api key", "API key "+id, scanKey,
+		"SELECT "+keyColumns+" FROM api_keys WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // Keys returns the account's keys of that kind, oldest first. It returns a
@@ -179,33 +181,8 @@ func (s *Store) Keys(ctx context.Context, accountID string, kind gatehouse.KeyKi
 	if kind != gatehouse.KeyGeneral && kind != gatehouse.KeyUserToken {
 		return nil, gatehouse.InvalidInput(kindProblem(kind))
 	}
-	return s.keys(ctx, "account_id = ? AND kind = ?", accountID, string(kind))
-}
-
-// UserTokens returns the tokens of the account's user, oldest first; none
-// for an unknown user.
-func (s *Store) UserTokens(ctx context.Context, accountID, userID string) ([]*gatehouse.APIKey, error) {
-	return s.keys(ctx, "account_id = ? AND user_id = ?", accountID, userID)
-}
-
-func (s *Store) keys(ctx context.Context, where string, args ...any) ([]*gatehouse.APIKey, error) {
-	rows, err := s.query(ctx, "SELECT "+keyColumns+" FROM api_keys WHERE "+where+" ORDER BY created_at, "+s.byteOrder("id"), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	defer rows.Close()
-	var keys []*gatehouse.APIKey
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list api keys: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list api keys: %w", err)
-	}
-	return keys, nil
+	return list(ctx, s, "list api keys", scanKey,
+		"SELECT "+keyColumns+" FROM api_keys WHERE account_id = ? AND kind = ? ORDER BY created_at, "+s.byteOrder("id"), accountID, string(kind))
 }
 
 // DisableKey stops a general key from working until it is enabled again, and
@@ -281,22 +258,15 @@ func (s *Store) DeleteKey(ctx context.Context, accountID, id string, by gatehous
 // deleteUserTokens deletes the tokens of a user who is being removed, with an
 // audit record for each.
 func (tx *Tx) deleteUserTokens(accountID, userID string, by gatehouse.Actor) error {
+	type token struct{ id, last4 string }
 	rows, err := tx.query("DELETE FROM api_keys WHERE account_id = ? AND user_id = ? RETURNING id, last4", accountID, userID)
 	if err != nil {
 		return fmt.Errorf("delete user tokens: %w", err)
 	}
-	type token struct{ id, last4 string }
-	var tokens []token
-	for rows.Next() {
-		var t token
-		if err := rows.Scan(&t.id, &t.last4); err != nil {
-			rows.Close()
-			return fmt.Errorf("delete user tokens: %w", err)
-		}
-		tokens = append(tokens, t)
-	}
-	// The rows must be closed before the transaction runs anything else.
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+	tokens, err := scanAll(rows, func(row scanner) (t token, err error) {
+		return t, row.Scan(&t.id, &t.last4)
+	})
+	if err != nil {
 		return fmt.Errorf("delete user tokens: %w", err)
 	}
 	// Sorted, so that the audit trail does not depend on the engine.
@@ -316,7 +286,8 @@ func (tx *Tx) deleteUserTokens(accountID, userID string, by gatehouse.Actor) err
 func (s *Store) CredentialByHash(ctx context.Context, hash [32]byte) (*Credential, error) {
 	q := "SELECT " + qualify("k.", keyColumns) + ", " + qualify("a.", accountColumns) + ", " +
 		"COALESCE(u.id, ''), COALESCE(u.account_id, ''), COALESCE(u.email, ''), COALESCE(u.name, ''), COALESCE(u.role, ''), " +
-		"COALESCE(u.time_zone, ''), COALESCE(u.password_hash, ''), COALESCE(u.created_at, 0) " +
+		"COALESCE(u.time_zone, ''), COALESCE(u.password_hash, ''), COALESCE(u.created_at, 0), " +
+		"COALESCE(u.color, ''), COALESCE(u.description, ''), COALESCE(u.job_title, ''), COALESCE(u.license_allocated_at, 0) " +
 		"FROM api_keys k JOIN accounts a ON a.id = k.account_id LEFT JOIN users u ON u.id = k.user_id " +
 		"WHERE k.hash = ?"
 	var (

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations
@@ -22,9 +22,22 @@ var migrations embed.FS
 // migrating at the same time.
 const migrationLockID = 0x6761746568 // "gateh"
 
-// Migrate applies every pending migration. On PostgreSQL it holds an advisory
-// lock, so several nodes may start at once.
+// migrateTimeout bounds Migrate, the wait for another node's migration
+// included.
+const migrateTimeout = 5 * time.Minute
+
+// Migrate applies every pending migration. When none is pending it returns
+// at once, without waiting for a lock. Otherwise it migrates holding a lock
+// (an advisory lock on PostgreSQL, a file lock beside the SQLite database),
+// so several nodes may start at once: the others wait, and find nothing left
+// to do.
 func (s *Store) Migrate(ctx context.Context) error {
+	callCtx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	defer cancel()
+	return s.settle(ctx, callCtx, "migrate", s.migrate(callCtx))
+}
+
+func (s *Store) migrate(ctx context.Context) error {
 	var (
 		dir     = "migrations/sqlite"
 		dialect = goose.DialectSQLite3
@@ -32,11 +45,21 @@ func (s *Store) Migrate(ctx context.Context) error {
 	)
 	if s.dialect == dialectPostgres {
 		dir, dialect = "migrations/postgres", goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
-		if err != nil {
-			return fmt.Errorf("migration lock: %w", err)
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
+		opts = append(opts, goose.WithSessionLocker(advisoryLocker{}))
+	}
+	fsys, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return err
+	}
+	provider, err := goose.NewProvider(dialect, s.write, fsys, opts...)
+	if err != nil {
+		return err
+	}
+	// HasPending takes no lock, so an up-to-date database is never kept
+	// waiting for one. (Up asks it too, but after the file lock below.)
+	pending, err := provider.HasPending(ctx)
+	if err != nil || !pending {
+		return err
 	}
 	if s.dialect == dialectSQLite {
 		unlock, err := s.lockDataDir(ctx)
@@ -45,16 +68,38 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		defer unlock()
 	}
-	fsys, err := fs.Sub(migrations, dir)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+	_, err = provider.Up(ctx)
+	return err
+}
+
+// advisoryLocker is goose's lock on PostgreSQL: a session-level advisory
+// lock, waited for on the server, so that a node waiting for another's
+// migration goes on the moment it ends.
+type advisoryLocker struct{}
+
+// SessionLock waits for the lock until ctx's deadline, which the server
+// enforces too (lock_timeout): a node that gives up leaves nothing waiting.
+func (advisoryLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
+	timeout := migrateTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(deadline), time.Millisecond)
 	}
-	provider, err := goose.NewProvider(dialect, s.write, fsys, opts...)
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET lock_timeout = %d", timeout.Milliseconds())); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
 	}
-	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", int64(migrationLockID)); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "RESET lock_timeout"); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	return nil
+}
+
+// SessionUnlock releases the lock.
+func (advisoryLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", int64(migrationLockID)); err != nil {
+		return fmt.Errorf("migration unlock: %w", err)
 	}
 	return nil
 }

@@ -1,13 +1,27 @@
 // Package sqlstore keeps Gatehouse's data in SQLite (the default, embedded) or
-// PostgreSQL (for several nodes), through database/sql with one code path and
-// a small dialect shim.
+// PostgreSQL (for several nodes), through database/sql. Both engines run the
+// same queries; a small dialect shim gives PostgreSQL its placeholders, its
+// serializable write transactions and its locks, so that a read-check-write
+// behaves there as on SQLite's single writer.
+//
+// Every call runs under a deadline, and its errors carry codes, never a
+// driver's words (see settle). Besides the codes each method names, any call
+// may fail with 2901 (gatehouse.CodeUnavailable) when the database does not
+// answer before the deadline (the store's, or the caller's if earlier) or
+// cannot be reached, and a write with 2900 (gatehouse.CodeConflict) when it
+// still loses to concurrent writers after its retries. A call whose caller
+// hung up (its context canceled) returns an error for which
+// errors.Is(err, context.Canceled). Anything else is an internal error.
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,21 +30,36 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/fault"
 )
 
-// Config says where the database is.
+// Default deadlines of store calls; a caller's earlier deadline wins.
+const (
+	// DefaultReadTimeout bounds a read.
+	DefaultReadTimeout = 2 * time.Second
+	// DefaultWriteTimeout bounds a write transaction, its retries included.
+	DefaultWriteTimeout = 5 * time.Second
+)
+
+// Config says where the database is and how long calls may take.
 type Config struct {
 	// DatabaseURL selects PostgreSQL when it starts with postgres:// or
 	// postgresql://. When empty, SQLite is used.
 	DatabaseURL string
 	// DataDir holds the SQLite file gatehouse.db; it is created if missing.
 	DataDir string
+	// Logger receives one line when the database starts failing and one
+	// when it recovers; nothing is logged when nil.
+	Logger *slog.Logger
+	// ReadTimeout bounds each read; DefaultReadTimeout when zero.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each write transaction, its retries included;
+	// DefaultWriteTimeout when zero.
+	WriteTimeout time.Duration
 }
 
 // Store is Gatehouse's database. It is safe for concurrent use.
@@ -45,6 +74,15 @@ type Store struct {
 	Now func() time.Time
 	// dataDir holds the SQLite file; empty on PostgreSQL.
 	dataDir string
+
+	readTimeout, writeTimeout time.Duration
+	// maxAttempts bounds how often a write transaction runs.
+	maxAttempts int
+	// health logs a fault of the database once when it starts and once when
+	// it ends.
+	health *fault.Tracker
+	counts counters
+
 	// onChange holds the functions told of each change this process commits.
 	onChangeMu sync.RWMutex
 	onChange   []func(gatehouse.Change)
@@ -63,8 +101,19 @@ func IsPostgresURL(u string) bool {
 }
 
 // Open connects to the database cfg names. It does not migrate: call Migrate.
+// It returns a 2901 error when the database does not answer in time.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	s := &Store{Now: time.Now}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		Now:          time.Now,
+		readTimeout:  cmp.Or(cfg.ReadTimeout, DefaultReadTimeout),
+		writeTimeout: cmp.Or(cfg.WriteTimeout, DefaultWriteTimeout),
+		maxAttempts:  defaultMaxAttempts,
+		health:       &fault.Tracker{Logger: logger, What: "database"},
+	}
 	switch {
 	case IsPostgresURL(cfg.DatabaseURL):
 		db, err := sql.Open("pgx", cfg.DatabaseURL)
@@ -78,38 +127,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	case cfg.DatabaseURL != "":
 		return nil, fmt.Errorf("database URL must start with postgres:// or postgresql://, or be empty for SQLite")
 	default:
-		if cfg.DataDir == "" {
-			return nil, errors.New("data directory is empty")
-		}
-		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
-		}
-		path := filepath.Join(cfg.DataDir, "gatehouse.db")
-		write, err := sql.Open("sqlite", sqliteDSN(path, false))
-		if err != nil {
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
-		write.SetMaxOpenConns(1)
-		read, err := sql.Open("sqlite", sqliteDSN(path, true))
-		if err != nil {
-			write.Close()
-			return nil, fmt.Errorf("open sqlite: %w", err)
-		}
-		read.SetMaxOpenConns(8)
-		read.SetMaxIdleConns(8)
-		s.dialect, s.write, s.read, s.dataDir = dialectSQLite, write, read, cfg.DataDir
-		// The first connection to a new file turns it to WAL, which can fail
-		// with SQLITE_BUSY, busy timeout or not, while another process does
-		// the same: processes take turns.
-		unlock, err := s.lockDataDir(ctx)
-		if err != nil {
-			s.Close()
+		if err := s.openSQLite(ctx, cfg.DataDir); err != nil {
 			return nil, err
-		}
-		defer unlock()
-		if _, err := s.write.ExecContext(ctx, "SELECT 1"); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 	}
 	if err := s.Ping(ctx); err != nil {
@@ -119,9 +138,85 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func sqliteDSN(path string, readOnly bool) string {
+// sqliteFile is the name of the SQLite database in its data folder.
+const sqliteFile = "gatehouse.db"
+
+func (s *Store) openSQLite(ctx context.Context, dataDir string) error {
+	if dataDir == "" {
+		return errors.New("data directory is empty")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	s.dialect, s.dataDir = dialectSQLite, dataDir
+	// The first connection to a new file turns it to WAL, which can fail
+	// with SQLITE_BUSY, busy timeout or not, while another process does the
+	// same: processes take turns.
+	lockCtx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	defer cancel()
+	unlock, err := s.lockDataDir(lockCtx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	path := filepath.Join(dataDir, sqliteFile)
+	if err := restrictFiles(path); err != nil {
+		return err
+	}
+	busy := s.writeTimeout
+	write, err := sql.Open("sqlite", sqliteDSN(path, busy, false))
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", sqliteDSN(path, busy, true))
+	if err != nil {
+		write.Close()
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	s.write, s.read = write, read
+	firstCtx, cancelFirst := context.WithTimeout(ctx, s.writeTimeout)
+	defer cancelFirst()
+	if _, err := s.write.ExecContext(firstCtx, "SELECT 1"); err != nil {
+		s.Close()
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	return nil
+}
+
+// restrictFiles makes the database at path, and its WAL and shared-memory
+// files if they exist, readable by their owner only, whatever the umask:
+// they hold password and key hashes. SQLite gives the files it creates the
+// database's permissions, so a new database is made here, empty, first.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("open sqlite: %w", err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open sqlite: %w", err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, info.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("restrict permissions of %s: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
+
+func sqliteDSN(path string, busy time.Duration, readOnly bool) string {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"} {
+	pragmas := []string{fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)", "synchronous(FULL)"}
+	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
 	if readOnly {
@@ -143,12 +238,12 @@ func (s *Store) Close() error {
 	return err
 }
 
-// Ping reports whether the database answers.
+// Ping reports whether the database answers, within the read deadline. It
+// returns a 2901 error when it does not.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.read.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping database: %w", err)
-	}
-	return nil
+	return s.view(ctx, "ping database", func(ctx context.Context) error {
+		return s.read.PingContext(ctx)
+	})
 }
 
 // rebind turns the ? placeholders of query into PostgreSQL's $1, $2, ….
@@ -180,12 +275,72 @@ func (s *Store) byteOrder(column string) string {
 	return column
 }
 
+// view runs fn, which reads, under the read deadline, and settles its error
+// (see settle); op names the call in errors, such as "list users".
+func (s *Store) view(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	callCtx, cancel := context.WithTimeout(ctx, s.readTimeout)
+	defer cancel()
+	return s.settle(ctx, callCtx, op, fn(callCtx))
+}
+
+// query and queryRow run a query on the read pool without a deadline of
+// their own: call them inside view.
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	return s.read.QueryContext(ctx, s.rebind(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return s.read.QueryRowContext(ctx, s.rebind(query), args...)
+}
+
+// list reads every row query returns, scanned by scan, under the read
+// deadline.
+func list[T any](ctx context.Context, s *Store, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	var all []T
+	err := s.view(ctx, op, func(ctx context.Context) error {
+		rows, err := s.query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		all, err = scanAll(rows, scan)
+		return err
+	})
+	return all, err
+}
+
+// get reads the one row query returns, scanned by scan, under the read
+// deadline; when there is none, it returns a 2100 error naming what, such
+// as "User PABC123".
+func get[T any](ctx context.Context, s *Store, op, what string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	var v T
+	err := s.view(ctx, op, func(ctx context.Context) error {
+		var err error
+		v, err = scan(s.queryRow(ctx, query, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return gatehouse.NotFound(what)
+		}
+		return err
+	})
+	return v, err
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanAll scans every row of rows with scan, and closes rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var all []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return all, nil
 }
 
 // Tx is a write transaction with the one timestamp it stands at.
@@ -210,25 +365,79 @@ func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
 	return tx.tx.QueryContext(tx.ctx, tx.store.rebind(query), args...)
 }
 
-// maxTxAttempts bounds how often a transaction is retried after a unique
-// violation that its own checks did not foresee: a random ID that collided, or
-// a concurrent writer on PostgreSQL. The retry re-runs those checks.
-const maxTxAttempts = 4
+// Retries of a write transaction: at most defaultMaxAttempts runs, waiting
+// between them a random time around a delay that doubles from
+// minRetryDelay up to maxRetryDelay, all within the write deadline.
+const (
+	defaultMaxAttempts = 10
+	minRetryDelay      = 2 * time.Millisecond
+	maxRetryDelay      = 200 * time.Millisecond
+)
 
-// inTx runs fn in a write transaction and commits it if fn returns nil.
+// inTx runs fn in a write transaction under the write deadline and commits
+// it if fn returns nil. On PostgreSQL the transaction is serializable: when
+// it fails to serialize or deadlocks, inTx runs fn again in a new one, as it
+// does on both engines when a random ID collides. So fn must be safe to run
+// again: it starts from its arguments as the caller gave them (see keep), and
+// anything it records outside the transaction it sets anew each run. Errors
+// are settled (see settle); fn wraps its own with the operation's name.
 func (s *Store) inTx(ctx context.Context, fn func(tx *Tx) error) error {
+	callCtx, cancel := context.WithTimeout(ctx, s.writeTimeout)
+	defer cancel()
 	var err error
-	for range maxTxAttempts {
-		err = s.tryTx(ctx, fn)
-		if !isUniqueViolation(err) {
-			return err
+	for attempt := 1; ; attempt++ {
+		err = s.tryTx(callCtx, fn)
+		if err == nil || attempt == s.maxAttempts || !retryable(err) {
+			break
+		}
+		s.counts.retries.Add(1)
+		if !sleep(callCtx, retryDelay(attempt)) {
+			break
 		}
 	}
-	return gatehouse.Errorf(gatehouse.CodeInvalidInput, "conflicting write, try again")
+	return s.settle(ctx, callCtx, "", err)
+}
+
+// retryable reports whether a transaction that failed with err may succeed
+// when run again from the start.
+func retryable(err error) bool {
+	kind, _ := classify(err)
+	return kind == failSerialization || kind == failIDTaken
+}
+
+// retryDelay is how long to wait after the attempt-th run failed: a delay
+// that doubles each time, jittered so that writers who collided do not
+// collide again.
+func retryDelay(attempt int) time.Duration {
+	d := min(minRetryDelay<<(attempt-1), maxRetryDelay)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits for d, or until ctx is done, and reports whether it waited.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// keep saves *p and returns a function that puts it back: a transaction
+// function calls it first, so that each run starts from what the caller gave.
+func keep[T any](p *T) (restore func()) {
+	saved := *p
+	return func() { *p = saved }
 }
 
 func (s *Store) tryTx(ctx context.Context, fn func(tx *Tx) error) error {
-	sqlTx, err := s.write.BeginTx(ctx, nil)
+	var opts *sql.TxOptions
+	if s.dialect == dialectPostgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
+	sqlTx, err := s.write.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
@@ -260,16 +469,6 @@ func (s *Store) OnChange(fn func(gatehouse.Change)) {
 	s.onChangeMu.Lock()
 	defer s.onChangeMu.Unlock()
 	s.onChange = append(s.onChange, fn)
-}
-
-func isUniqueViolation(err error) bool {
-	if e, ok := errors.AsType[*sqlite.Error](err); ok {
-		return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-	}
-	if e, ok := errors.AsType[*pgconn.PgError](err); ok {
-		return e.Code == "23505"
-	}
-	return false
 }
 
 // micros and fromMicros store times as microseconds since the Unix epoch, the

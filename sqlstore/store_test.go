@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -87,10 +88,6 @@ func TestAccounts(t *testing.T) {
 		}
 		if diff := cmp.Diff(acme, got); diff != "" {
 			t.Errorf("AccountBySubdomain(acme) (-want +got):\n%s", diff)
-		}
-		byID, err := s.AccountByID(ctx, acme.ID)
-		if err != nil || byID.Subdomain != "acme" {
-			t.Errorf("AccountByID(%s) = %+v, %v", acme.ID, byID, err)
 		}
 		_, err = s.AccountBySubdomain(ctx, "nope")
 		wantCode(t, err, gatehouse.CodeNotFound)
@@ -223,7 +220,7 @@ func TestCreateUserRejects(t *testing.T) {
 			user    gatehouse.User
 			problem string
 		}{
-			{"duplicate email", gatehouse.User{AccountID: business.ID, Email: "TAKEN@biz.example.com", Name: "T", Role: "user"}, `Email "taken@biz.example.com" is already taken in this account`},
+			{"duplicate email", gatehouse.User{AccountID: business.ID, Email: "TAKEN@biz.example.com", Name: "T", Role: "user"}, "Email has already been taken"},
 			{"malformed email", gatehouse.User{AccountID: business.ID, Email: "not-an-email", Name: "T", Role: "user"}, `Email "not-an-email" is not a valid address`},
 			{"name not UTF-8", gatehouse.User{AccountID: business.ID, Email: "x@example.com", Name: "bad\xff", Role: "user"}, "Name must be valid UTF-8"},
 			{"email not UTF-8", gatehouse.User{AccountID: business.ID, Email: "b\xffd@example.com", Name: "T", Role: "user"}, `Email "b\xffd@example.com" is not a valid address`},
@@ -248,21 +245,123 @@ func TestAbilities(t *testing.T) {
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
+		c := setClock(s)
 		a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBasic)
-		if err := s.SetAbility(ctx, a.ID, gatehouse.AbilityAdvancedPermissions, true); err != nil {
-			t.Fatal(err)
+		last, _ := s.LastChangeID(ctx)
+		steps := []struct {
+			set       map[string]bool
+			abilities []string
+			overrides map[string]bool
+			audit     string // "" when nothing changes
+		}{
+			{map[string]bool{gatehouse.AbilityAdvancedPermissions: true, gatehouse.AbilityRESTAPI: false},
+				[]string{gatehouse.AbilityAdvancedPermissions},
+				map[string]bool{gatehouse.AbilityAdvancedPermissions: true, gatehouse.AbilityRESTAPI: false},
+				"abilities (granted advanced_permissions, withdrew rest_api): rest_api → advanced_permissions"},
+			// The same again changes nothing.
+			{map[string]bool{gatehouse.AbilityRESTAPI: false},
+				[]string{gatehouse.AbilityAdvancedPermissions},
+				map[string]bool{gatehouse.AbilityAdvancedPermissions: true, gatehouse.AbilityRESTAPI: false},
+				""},
+			// Granting what the plan presets drops the override.
+			{map[string]bool{gatehouse.AbilityRESTAPI: true},
+				[]string{gatehouse.AbilityAdvancedPermissions, gatehouse.AbilityRESTAPI},
+				map[string]bool{gatehouse.AbilityAdvancedPermissions: true},
+				"abilities (rest_api as the plan presets): advanced_permissions → advanced_permissions, rest_api"},
 		}
-		if err := s.SetAbility(ctx, a.ID, gatehouse.AbilityRESTAPI, false); err != nil {
-			t.Fatal(err)
+		var wantAudit []string
+		for i, step := range steps {
+			c.advance(time.Minute)
+			got, err := s.SetAbilities(ctx, a.ID, step.set, gatehouse.CLIActor)
+			if err != nil {
+				t.Fatalf("step %d: SetAbilities: %v", i+1, err)
+			}
+			stored, _ := s.AccountBySubdomain(ctx, "acme")
+			if diff := cmp.Diff(got, stored); diff != "" {
+				t.Errorf("step %d: SetAbilities returned another account than it stored (-returned +stored):\n%s", i+1, diff)
+			}
+			if diff := cmp.Diff(step.abilities, stored.Abilities()); diff != "" {
+				t.Errorf("step %d: Abilities() (-want +got):\n%s", i+1, diff)
+			}
+			if diff := cmp.Diff(step.overrides, stored.AbilityOverrides); diff != "" {
+				t.Errorf("step %d: AbilityOverrides (-want +got):\n%s", i+1, diff)
+			}
+			if step.audit != "" {
+				wantAudit = append([]string{step.audit}, wantAudit...)
+			}
 		}
-		wantCode(t, s.SetAbility(ctx, a.ID, "flying", true), gatehouse.CodeInvalidInput)
-		got, err := s.AccountByID(ctx, a.ID)
+		records, _, err := s.AuditRecords(ctx, a.ID, sqlstore.AuditQuery{Limit: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := cmp.Diff([]string{gatehouse.AbilityAdvancedPermissions}, got.Abilities()); diff != "" {
-			t.Errorf("Abilities() (-want +got):\n%s", diff)
+		var gotAudit []string
+		for _, r := range records {
+			if r.Action != "update" || r.RootResource.Type != "account_reference" || r.RootResource.ID != a.ID || r.Actor != gatehouse.CLIActor || len(r.Fields) != 1 {
+				t.Errorf("audit record = %+v, want an update of the account by the CLI", r)
+				continue
+			}
+			f := r.Fields[0]
+			gotAudit = append(gotAudit, fmt.Sprintf("%s: %s → %s", f.Name, *f.BeforeValue, *f.Value))
 		}
+		if diff := cmp.Diff(wantAudit, gotAudit); diff != "" {
+			t.Errorf("audit details, newest first (-want +got):\n%s", diff)
+		}
+		changes, _ := s.ChangesAfter(ctx, last, 10)
+		if diff := cmp.Diff([]changeRow{{gatehouse.ChangeAccount, a.ID}, {gatehouse.ChangeAccount, a.ID}}, changeRows(changes)); diff != "" {
+			t.Errorf("changes (-want +got):\n%s", diff)
+		}
+
+		_, err = s.SetAbilities(ctx, a.ID, map[string]bool{"flying": true, gatehouse.AbilityTeams: true}, gatehouse.CLIActor)
+		wantProblem(t, err, gatehouse.CodeInvalidInput, `Ability "flying" is not one of advanced_permissions, read_only_users, rest_api, teams`)
+		_, err = s.SetAbilities(ctx, "PNOPE00", map[string]bool{gatehouse.AbilityTeams: true}, gatehouse.CLIActor)
+		wantCode(t, err, gatehouse.CodeNotFound)
+	})
+}
+
+func TestSetPlan(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		a, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		observer := storetest.MustCreateUser(t, s, a, "eve", gatehouse.RoleObserver)
+		if _, err := s.SetAbilities(ctx, a.ID, map[string]bool{gatehouse.AbilityTeams: false}, gatehouse.UserActor(owner)); err != nil {
+			t.Fatal(err)
+		}
+		last, _ := s.LastChangeID(ctx)
+		got, err := s.SetPlan(ctx, a.ID, gatehouse.PlanBasic, gatehouse.UserActor(owner))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The override stays; users keep their roles.
+		want := map[string]bool{gatehouse.AbilityTeams: false}
+		if got.Plan != gatehouse.PlanBasic || !cmp.Equal(want, got.AbilityOverrides) {
+			t.Errorf("SetPlan(basic) = plan %s, overrides %v; want basic, %v", got.Plan, got.AbilityOverrides, want)
+		}
+		if stored, _ := s.AccountBySubdomain(ctx, "acme"); !cmp.Equal(got, stored) {
+			t.Errorf("stored account = %+v, want %+v", stored, got)
+		}
+		if u, _ := s.UserByID(ctx, a.ID, observer.ID); u.Role != gatehouse.RoleObserver {
+			t.Errorf("after the plan change, the observer is %s", u.Role)
+		}
+		// The same plan again changes nothing.
+		if _, err := s.SetPlan(ctx, a.ID, gatehouse.PlanBasic, gatehouse.UserActor(owner)); err != nil {
+			t.Fatal(err)
+		}
+		changes, _ := s.ChangesAfter(ctx, last, 10)
+		if diff := cmp.Diff([]changeRow{{gatehouse.ChangeAccount, a.ID}}, changeRows(changes)); diff != "" {
+			t.Errorf("changes (-want +got):\n%s", diff)
+		}
+		records, _, _ := s.AuditRecords(ctx, a.ID, sqlstore.AuditQuery{Limit: 1})
+		if len(records) != 1 || len(records[0].Fields) != 1 || records[0].Fields[0].Name != "plan" ||
+			*records[0].Fields[0].BeforeValue != "business" || *records[0].Fields[0].Value != "basic" || records[0].Actor != gatehouse.UserActor(owner) {
+			t.Errorf("last audit record = %+v, want the plan change by the owner", records)
+		}
+
+		_, err = s.SetPlan(ctx, a.ID, "gold", gatehouse.CLIActor)
+		wantProblem(t, err, gatehouse.CodeInvalidInput, `Plan "gold" is not one of lite, basic, free, professional, business, enterprise`)
+		_, err = s.SetPlan(ctx, "PNOPE00", gatehouse.PlanLite, gatehouse.CLIActor)
+		wantCode(t, err, gatehouse.CodeNotFound)
 	})
 }
 
@@ -271,6 +370,9 @@ func TestBootstrap(t *testing.T) {
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
+		if has, err := s.HasAccounts(ctx); err != nil || has {
+			t.Fatalf("HasAccounts() on an empty store = %v, %v, want false, nil", has, err)
+		}
 		for i, want := range []bool{true, false} {
 			a := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
 			owner := &gatehouse.User{Email: "owner@example.com", Name: "Owner", Role: gatehouse.RoleOwner}
@@ -282,6 +384,9 @@ func TestBootstrap(t *testing.T) {
 		list, _ := s.Accounts(ctx)
 		if len(list) != 1 {
 			t.Errorf("after two bootstraps, %d accounts, want 1", len(list))
+		}
+		if has, err := s.HasAccounts(ctx); err != nil || !has {
+			t.Errorf("HasAccounts() after a bootstrap = %v, %v, want true, nil", has, err)
 		}
 	})
 }

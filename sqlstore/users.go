@@ -2,160 +2,76 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/gatehouse-dev/gatehouse"
 )
 
-const userColumns = "id, account_id, email, name, role, time_zone, password_hash, created_at"
+const userColumns = "id, account_id, email, name, role, time_zone, password_hash, created_at, color, description, job_title, license_allocated_at"
 
 // CreateUser validates u against its account, gives it an ID and a creation
-// time, and stores it. It returns 2001 errors for invalid input, a taken
+// time, and stores it, as the operator at the command line (see
+// Scope.CreateUser). It returns 2001 errors for invalid input, a taken
 // email, and the owner role (an account has one owner, made with it), and
 // 2100 for an unknown account.
 func (s *Store) CreateUser(ctx context.Context, u *gatehouse.User) error {
-	u.Email = gatehouse.NormalizeEmail(u.Email)
-	if u.Role == gatehouse.RoleOwner {
-		return gatehouse.InvalidInput("An account has one owner, created with the account; choose another role")
-	}
-	return s.inTx(ctx, func(tx *Tx) error {
-		a, err := scanAccount(tx.queryRow("SELECT "+accountColumns+" FROM accounts WHERE id = ?", u.AccountID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return gatehouse.NotFound("Account " + u.AccountID)
-		}
-		if err != nil {
-			return fmt.Errorf("create user: %w", err)
-		}
-		if err := u.ValidateFor(a); err != nil {
-			return err
-		}
-		if err := tx.createUser(u); err != nil {
-			return err
-		}
-		return tx.recordChange(u.AccountID, gatehouse.ChangeUser, u.ID)
-	})
+	return s.Scope(u.AccountID, commandLine(gatehouse.CLIActor)).CreateUser(ctx, u)
 }
 
 func (tx *Tx) createUser(u *gatehouse.User) error {
-	if u.TimeZone == "" {
-		u.TimeZone = gatehouse.DefaultTimeZone
-	}
+	u.Normalize()
 	var n int
 	if err := tx.queryRow("SELECT COUNT(*) FROM users WHERE account_id = ? AND email = ?", u.AccountID, u.Email).Scan(&n); err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
 	if n > 0 {
-		return gatehouse.InvalidInput(fmt.Sprintf("Email %q is already taken in this account", u.Email))
+		return gatehouse.InvalidInput(emailTaken)
 	}
-	u.ID, u.CreatedAt = gatehouse.NewID(), tx.now
-	_, err := tx.exec("INSERT INTO users ("+userColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		u.ID, u.AccountID, u.Email, u.Name, string(u.Role), u.TimeZone, u.PasswordHash, micros(u.CreatedAt))
+	u.ID, u.CreatedAt, u.LicenseAllocatedAt = gatehouse.NewID(), tx.now, tx.now
+	_, err := tx.exec("INSERT INTO users ("+userColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		u.ID, u.AccountID, u.Email, u.Name, string(u.Role), u.TimeZone, u.PasswordHash, micros(u.CreatedAt),
+		u.Color, u.Description, u.JobTitle, micros(u.LicenseAllocatedAt))
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	return nil
+	return tx.createDefaultContact(u)
 }
 
 // UserByID returns the user of the account with that ID, or a 2100 error.
 func (s *Store) UserByID(ctx context.Context, accountID, id string) (*gatehouse.User, error) {
-	return s.user(ctx, "account_id = ? AND id = ?", accountID, id, "User "+id)
+	return get(ctx, s, "find user", "User "+id, scanUser,
+		"SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // UserByEmail returns the user of the account with that email, or a 2100
 // error.
 func (s *Store) UserByEmail(ctx context.Context, accountID, email string) (*gatehouse.User, error) {
 	email = gatehouse.NormalizeEmail(email)
-	return s.user(ctx, "account_id = ? AND email = ?", accountID, email, fmt.Sprintf("User %q", email))
-}
-
-func (s *Store) user(ctx context.Context, where string, accountID, arg any, what string) (*gatehouse.User, error) {
-	u, err := scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE "+where, accountID, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound(what)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find user: %w", err)
-	}
-	return u, nil
+	return get(ctx, s, "find user", fmt.Sprintf("User %q", email), scanUser,
+		"SELECT "+userColumns+" FROM users WHERE account_id = ? AND email = ?", accountID, email)
 }
 
 // Users returns the users of the account, ordered by email.
 func (s *Store) Users(ctx context.Context, accountID string) ([]*gatehouse.User, error) {
-	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY "+s.byteOrder("email"), accountID)
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	var users []*gatehouse.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return users, nil
+	return list(ctx, s, "list users", scanUser,
+		"SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY "+s.byteOrder("email"), accountID)
 }
 
-// SetUserRole changes a user's base role. It returns 2001 errors for a role
-// the account does not allow and for making or unmaking the owner, and 2100
-// for an unknown user.
+// SetUserRole changes a user's base role, as the operator at the command
+// line (see Scope.UpdateUser). It returns 2001 errors for a role the account
+// does not allow and for making or unmaking the owner, and 2100 for an
+// unknown user.
 func (s *Store) SetUserRole(ctx context.Context, accountID, userID string, role gatehouse.Role) error {
-	return s.inTx(ctx, func(tx *Tx) error {
-		u, err := scanUser(tx.queryRow("SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, userID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return gatehouse.NotFound("User " + userID)
-		}
-		if err != nil {
-			return fmt.Errorf("set role: %w", err)
-		}
-		if u.Role == gatehouse.RoleOwner || role == gatehouse.RoleOwner {
-			return gatehouse.InvalidInput("The account owner's role cannot be given or taken")
-		}
-		a, err := scanAccount(tx.queryRow("SELECT "+accountColumns+" FROM accounts WHERE id = ?", accountID))
-		if err != nil {
-			return fmt.Errorf("set role: %w", err)
-		}
-		u.Role = role
-		if err := u.ValidateFor(a); err != nil {
-			return err
-		}
-		if _, err := tx.exec("UPDATE users SET role = ? WHERE id = ?", string(role), userID); err != nil {
-			return fmt.Errorf("set role: %w", err)
-		}
-		return tx.recordChange(accountID, gatehouse.ChangeUser, userID)
-	})
+	_, err := s.Scope(accountID, commandLine(gatehouse.CLIActor)).UpdateUser(ctx, userID, func(u *gatehouse.User) { u.Role = role })
+	return err
 }
 
-// DeleteUser removes a user, and with them everything that is theirs: each
-// of their tokens is deleted with an audit record naming by. The owner cannot
-// be removed. It returns 2001 for the owner and 2100 for an unknown user.
+// DeleteUser removes a user and everything that is theirs (see
+// Scope.DeleteUser), naming by in the audit trail. The owner cannot be
+// removed. It returns 2001 for the owner and for the only target of an
+// escalation rule, and 2100 for an unknown user.
 func (s *Store) DeleteUser(ctx context.Context, accountID, userID string, by gatehouse.Actor) error {
-	return s.inTx(ctx, func(tx *Tx) error {
-		var role string
-		err := tx.queryRow("SELECT role FROM users WHERE account_id = ? AND id = ?", accountID, userID).Scan(&role)
-		if errors.Is(err, sql.ErrNoRows) {
-			return gatehouse.NotFound("User " + userID)
-		}
-		if err != nil {
-			return fmt.Errorf("delete user: %w", err)
-		}
-		if gatehouse.Role(role) == gatehouse.RoleOwner {
-			return gatehouse.InvalidInput("The account owner cannot be removed")
-		}
-		if err := tx.deleteUserTokens(accountID, userID, by); err != nil {
-			return err
-		}
-		if _, err := tx.exec("DELETE FROM users WHERE id = ?", userID); err != nil {
-			return fmt.Errorf("delete user: %w", err)
-		}
-		return tx.recordChange(accountID, gatehouse.ChangeUser, userID)
-	})
+	return s.Scope(accountID, commandLine(by)).DeleteUser(ctx, userID)
 }
 
 func scanUser(row scanner) (*gatehouse.User, error) {
@@ -168,16 +84,18 @@ func scanUser(row scanner) (*gatehouse.User, error) {
 
 // userRow holds the columns of a users row while they are scanned.
 type userRow struct {
-	u       gatehouse.User
-	created int64
+	u                 gatehouse.User
+	created, licensed int64
 }
 
 func (r *userRow) dest() []any {
-	return []any{&r.u.ID, &r.u.AccountID, &r.u.Email, &r.u.Name, &r.u.Role, &r.u.TimeZone, &r.u.PasswordHash, &r.created}
+	return []any{&r.u.ID, &r.u.AccountID, &r.u.Email, &r.u.Name, &r.u.Role, &r.u.TimeZone, &r.u.PasswordHash, &r.created,
+		&r.u.Color, &r.u.Description, &r.u.JobTitle, &r.licensed}
 }
 
 func (r *userRow) user() *gatehouse.User {
 	u := r.u
 	u.CreatedAt = fromMicros(r.created)
+	u.LicenseAllocatedAt = fromMicros(r.licensed)
 	return &u
 }

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,15 +17,17 @@ import (
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
 
-type adminCommand func(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error
+type adminCommand func(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error
 
 var adminCommands = map[string]adminCommand{
-	"accounts create": runAccountsCreate,
-	"accounts list":   runAccountsList,
-	"users create":    runUsersCreate,
-	"users list":      runUsersList,
-	"users set-role":  runUsersSetRole,
-	"users delete":    runUsersDelete,
+	"accounts create":    runAccountsCreate,
+	"accounts list":      runAccountsList,
+	"accounts set-plan":  runAccountsSetPlan,
+	"accounts abilities": runAccountsAbilities,
+	"users create":       runUsersCreate,
+	"users list":         runUsersList,
+	"users set-role":     runUsersSetRole,
+	"users delete":       runUsersDelete,
 }
 
 // adminFlags are the flags every admin subcommand shares, and --account of
@@ -80,16 +84,19 @@ func printJSON(w io.Writer, v any) error {
 }
 
 type accountJSON struct {
-	ID        string    `json:"id"`
-	Subdomain string    `json:"subdomain"`
-	Name      string    `json:"name"`
-	Plan      string    `json:"plan"`
-	Abilities []string  `json:"abilities"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string   `json:"id"`
+	Subdomain string   `json:"subdomain"`
+	Name      string   `json:"name"`
+	Plan      string   `json:"plan"`
+	Abilities []string `json:"abilities"`
+	// AbilityOverrides are the abilities granted (true) or withdrawn (false)
+	// on top of the plan.
+	AbilityOverrides map[string]bool `json:"ability_overrides,omitempty"`
+	CreatedAt        time.Time       `json:"created_at"`
 }
 
 func newAccountJSON(a *gatehouse.Account) accountJSON {
-	return accountJSON{a.ID, a.Subdomain, a.Name, string(a.Plan), a.Abilities(), a.CreatedAt}
+	return accountJSON{a.ID, a.Subdomain, a.Name, string(a.Plan), a.Abilities(), a.AbilityOverrides, a.CreatedAt}
 }
 
 type userJSON struct {
@@ -107,7 +114,7 @@ func newUserJSON(u *gatehouse.User, pass string) userJSON {
 	return userJSON{u.ID, u.Email, u.Name, string(u.Role), u.TimeZone, u.CreatedAt, pass}
 }
 
-func runAccountsCreate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runAccountsCreate(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("accounts create", "accounts create --subdomain S --name N --plan P [--owner-email E] [--json]", stderr)
 	var af adminFlags
 	af.register(fs)
@@ -143,7 +150,7 @@ func runAccountsCreate(ctx context.Context, args []string, getenv env, stdout, s
 	return nil
 }
 
-func runAccountsList(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runAccountsList(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("accounts list", "accounts list [--json]", stderr)
 	var af adminFlags
 	af.register(fs)
@@ -176,6 +183,158 @@ func runAccountsList(ctx context.Context, args []string, getenv env, stdout, std
 	return tw.Flush()
 }
 
+func runAccountsSetPlan(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("accounts set-plan", "accounts set-plan --account S --plan P [--json]", stderr)
+	var af adminFlags
+	af.registerWithAccount(fs)
+	plan := fs.String("plan", "", "the new pricing plan: lite, basic, free, professional, business or enterprise")
+	if err := parseAdmin(fs, args, getenv, "account", "plan"); err != nil {
+		return err
+	}
+	store, account, err := af.openAccount(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	changed, err := store.SetPlan(ctx, account.ID, gatehouse.Plan(*plan), gatehouse.CLIActor)
+	if err != nil {
+		return err
+	}
+	headline := fmt.Sprintf("%s is now on the %s plan (was %s).", changed.Subdomain, changed.Plan, account.Plan)
+	if changed.Plan == account.Plan {
+		headline = fmt.Sprintf("%s is already on the %s plan.", changed.Subdomain, changed.Plan)
+	}
+	return printAbilities(ctx, store, changed, headline, af.jsonOut, stdout)
+}
+
+func runAccountsAbilities(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("accounts abilities", "accounts abilities --account S [--grant ABILITY]... [--revoke ABILITY]... [--json]", stderr)
+	var af adminFlags
+	af.registerWithAccount(fs)
+	var grant, revoke stringList
+	fs.Var(&grant, "grant", "give the account this ability on top of its plan (repeatable): "+strings.Join(gatehouse.KnownAbilities, ", "))
+	fs.Var(&revoke, "revoke", "take this ability from the account whatever its plan (repeatable)")
+	if err := parseAdmin(fs, args, getenv, "account"); err != nil {
+		return err
+	}
+	changes := map[string]bool{}
+	for _, name := range grant {
+		changes[name] = true
+	}
+	for _, name := range revoke {
+		if changes[name] {
+			return usagef("accounts abilities: %q is both granted and revoked", name)
+		}
+		changes[name] = false
+	}
+	store, account, err := af.openAccount(ctx)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if len(changes) == 0 {
+		return printAbilities(ctx, store, account, "", af.jsonOut, stdout)
+	}
+	changed, err := store.SetAbilities(ctx, account.ID, changes, gatehouse.CLIActor)
+	if err != nil {
+		return err
+	}
+	headline := fmt.Sprintf("Abilities of %s changed.", changed.Subdomain)
+	if maps.Equal(changed.AbilityOverrides, account.AbilityOverrides) {
+		headline = fmt.Sprintf("Abilities of %s unchanged.", changed.Subdomain)
+	}
+	return printAbilities(ctx, store, changed, headline, af.jsonOut, stdout)
+}
+
+// stringList is a flag that may be given several times.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
+}
+
+// printAbilities prints headline, the account's abilities and where each
+// comes from, and notes on what the account's users and keys lose without
+// them.
+func printAbilities(ctx context.Context, store *sqlstore.Store, a *gatehouse.Account, headline string, jsonOut bool, stdout io.Writer) error {
+	notes, err := abilityNotes(ctx, store, a)
+	if err != nil {
+		return err
+	}
+	if jsonOut {
+		return printJSON(stdout, struct {
+			Account accountJSON `json:"account"`
+			Notes   []string    `json:"notes"`
+		}{newAccountJSON(a), append([]string{}, notes...)})
+	}
+	if headline != "" {
+		fmt.Fprintln(stdout, headline)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "ABILITY\tPLAN %s\tACCOUNT\n", a.Plan)
+	planAbilities := a.Plan.Abilities()
+	for _, name := range gatehouse.KnownAbilities {
+		inPlan, has := slices.Contains(planAbilities, name), a.Has(name)
+		account := yesNo(has)
+		if _, overridden := a.AbilityOverrides[name]; overridden && has {
+			account += " (granted)"
+		} else if overridden {
+			account += " (revoked)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, yesNo(inPlan), account)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, note := range notes {
+		fmt.Fprintln(stdout, "Note: "+note)
+	}
+	return nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// abilityNotes says what the account's keys and users lose while it lacks
+// abilities: requests refused, and roles it could no longer give, which the
+// users keep, as on PagerDuty.
+func abilityNotes(ctx context.Context, store *sqlstore.Store, a *gatehouse.Account) ([]string, error) {
+	var notes []string
+	if !a.Has(gatehouse.AbilityRESTAPI) {
+		notes = append(notes, fmt.Sprintf("without %s, every REST API request with the account's keys is refused (402)", gatehouse.AbilityRESTAPI))
+	} else if !a.Has(gatehouse.AbilityAdvancedPermissions) {
+		tokens, err := store.Keys(ctx, a.ID, gatehouse.KeyUserToken)
+		if err != nil {
+			return nil, err
+		}
+		if len(tokens) > 0 {
+			notes = append(notes, fmt.Sprintf("without %s, the account's %d API user tokens are refused (402); they work again if it returns",
+				gatehouse.AbilityAdvancedPermissions, len(tokens)))
+		}
+	}
+	users, err := store.Users(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	var kept []string
+	for _, u := range users {
+		if need := u.Role.RequiredAbility(); need != "" && !a.Has(need) {
+			kept = append(kept, fmt.Sprintf("%s (%s, which needs %s)", u.Email, u.Role, need))
+		}
+	}
+	if len(kept) > 0 {
+		notes = append(notes, "these users keep roles the account could no longer give, as on PagerDuty: "+strings.Join(kept, ", "))
+	}
+	return notes, nil
+}
+
 // openAccount opens the store and finds the account named by --account.
 func (a *adminFlags) openAccount(ctx context.Context) (*sqlstore.Store, *gatehouse.Account, error) {
 	store, err := a.db.open(ctx)
@@ -190,7 +349,7 @@ func (a *adminFlags) openAccount(ctx context.Context) (*sqlstore.Store, *gatehou
 	return store, account, nil
 }
 
-func runUsersCreate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runUsersCreate(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users create", "users create --account S --email E --name N --role R [--json]", stderr)
 	var af adminFlags
 	af.registerWithAccount(fs)
@@ -219,7 +378,7 @@ func runUsersCreate(ctx context.Context, args []string, getenv env, stdout, stde
 	return nil
 }
 
-func runUsersList(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runUsersList(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users list", "users list --account S [--json]", stderr)
 	var af adminFlags
 	af.registerWithAccount(fs)
@@ -252,7 +411,7 @@ func runUsersList(ctx context.Context, args []string, getenv env, stdout, stderr
 	return tw.Flush()
 }
 
-func runUsersSetRole(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runUsersSetRole(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users set-role", "users set-role --account S --email E --role R [--json]", stderr)
 	var af adminFlags
 	af.registerWithAccount(fs)
@@ -286,7 +445,7 @@ func runUsersSetRole(ctx context.Context, args []string, getenv env, stdout, std
 	return nil
 }
 
-func runUsersDelete(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runUsersDelete(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("users delete", "users delete --account S --email E [--json]", stderr)
 	var af adminFlags
 	af.registerWithAccount(fs)

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,13 +19,13 @@ func init() {
 	adminCommands["keys create"] = runKeysCreate
 	adminCommands["keys import"] = runKeysImport
 	adminCommands["keys list"] = runKeysList
-	adminCommands["keys disable"] = func(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	adminCommands["keys disable"] = func(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runKeyChange(ctx, "disable", args, getenv, stdout, stderr)
 	}
-	adminCommands["keys enable"] = func(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	adminCommands["keys enable"] = func(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runKeyChange(ctx, "enable", args, getenv, stdout, stderr)
 	}
-	adminCommands["keys delete"] = func(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	adminCommands["keys delete"] = func(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runKeyChange(ctx, "delete", args, getenv, stdout, stderr)
 	}
 }
@@ -107,7 +106,7 @@ func (kf *keyFlags) newKey(ctx context.Context, store *sqlstore.Store, account *
 	return k, user, nil
 }
 
-func runKeysCreate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runKeysCreate(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys create", "keys create --account S --description D [--read-only | --user EMAIL] [--json]", stderr)
 	var kf keyFlags
 	kf.admin.registerWithAccount(fs)
@@ -144,7 +143,7 @@ func emailOf(u *gatehouse.User) string {
 	return u.Email
 }
 
-func runKeysImport(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runKeysImport(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys import", "keys import --account S --description D [--read-only | --user EMAIL] [--json] KEY|-", stderr)
 	var kf keyFlags
 	kf.admin.registerWithAccount(fs)
@@ -161,7 +160,7 @@ func runKeysImport(ctx context.Context, args []string, getenv env, stdout, stder
 	}
 	secret := positional[0]
 	if secret == "-" {
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return fmt.Errorf("read key from standard input: %w", err)
 		}
@@ -190,7 +189,7 @@ func runKeysImport(ctx context.Context, args []string, getenv env, stdout, stder
 	return nil
 }
 
-func runKeysList(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+func runKeysList(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("keys list", "keys list --account S [--json]", stderr)
 	var af adminFlags
 	af.registerWithAccount(fs)

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -23,7 +24,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
@@ -45,7 +46,9 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gatehouse: %v\nRun 'gatehouse -h' for usage.\n", err)
 		return 2
 	}
-	if e, ok := errors.AsType[*gatehouse.Error](err); ok && len(e.Errors) > 0 {
+	// A store that cannot answer says why, for the operator; other errors
+	// with a code are the client's, in the words a client would read.
+	if e, ok := errors.AsType[*gatehouse.Error](err); ok && len(e.Errors) > 0 && e.Code != gatehouse.CodeUnavailable {
 		fmt.Fprintf(stderr, "gatehouse: %s\n", strings.Join(e.Errors, "\ngatehouse: "))
 		return 1
 	}
@@ -65,7 +68,8 @@ Usage:
   gatehouse serve [flags]            run the server
   gatehouse migrate [flags]          apply database migrations and exit
   gatehouse version                  print the version
-  gatehouse accounts create|list     manage accounts
+  gatehouse accounts create|list|set-plan|abilities
+                                     manage accounts, their plans and abilities
   gatehouse users create|list|set-role|delete
                                      manage users of an account
   gatehouse keys create|import|list|disable|enable|delete
@@ -76,8 +80,9 @@ by an environment variable: --data-dir is GATEHOUSE_DATA_DIR, and so on; a
 flag given on the command line wins.
 `
 
-// run is the whole command, callable from tests.
-func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+// run is the whole command, callable from tests: main passes the process's
+// arguments, environment and standard streams.
+func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("no command given")
 	}
@@ -110,7 +115,7 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 		if !ok {
 			return usagef("%s: unknown subcommand %q: %s", cmd, rest[0], strings.Join(subs, ", "))
 		}
-		return sub(ctx, rest[1:], getenv, stdout, stderr)
+		return sub(ctx, rest[1:], getenv, stdin, stdout, stderr)
 	}
 	return usagef("unknown command %q", cmd)
 }
@@ -212,6 +217,9 @@ func parseWithArgs(fs *flag.FlagSet, args []string, getenv env) ([]string, error
 type databaseFlags struct {
 	dataDir     string
 	databaseURL string
+	// logger, when set, receives a line when the database starts failing
+	// and one when it recovers; the server sets it, commands need not.
+	logger *slog.Logger
 }
 
 func (d *databaseFlags) register(fs *flag.FlagSet) {
@@ -224,7 +232,7 @@ func (d *databaseFlags) open(ctx context.Context) (*sqlstore.Store, error) {
 	if d.databaseURL != "" && !sqlstore.IsPostgresURL(d.databaseURL) {
 		return nil, usagef("--database-url must start with postgres:// or postgresql://")
 	}
-	s, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: d.dataDir, DatabaseURL: d.databaseURL})
+	s, err := sqlstore.Open(ctx, sqlstore.Config{DataDir: d.dataDir, DatabaseURL: d.databaseURL, Logger: d.logger})
 	if err != nil {
 		return nil, err
 	}

@@ -34,12 +34,18 @@ func dbArgs(cfg sqlstore.Config) []string {
 	return []string{"--data-dir", cfg.DataDir}
 }
 
-// runCLI runs the command as main would and returns what it printed and
-// its exit status.
+// runCLI runs the command as main would, with nothing on its standard
+// input, and returns what it printed and its exit status.
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runCLIWithInput(t, "", args...)
+}
+
+// runCLIWithInput is runCLI with input on the command's standard input.
+func runCLIWithInput(t *testing.T, input string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), args, noEnv, &out, &errOut)
+	err := run(context.Background(), args, noEnv, strings.NewReader(input), &out, &errOut)
 	code = exitCode(err, &errOut)
 	return out.String(), errOut.String(), code
 }
@@ -80,7 +86,7 @@ func startServer(t *testing.T, args ...string) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
 	go func() {
-		s.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), noEnv, s.stdout, s.stderr)
+		s.done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), noEnv, strings.NewReader(""), s.stdout, s.stderr)
 	}()
 	t.Cleanup(func() { s.shutdown(t) })
 	deadline := time.Now().Add(30 * time.Second)
@@ -291,9 +297,15 @@ func TestBadInput(t *testing.T) {
 		{"bad subdomain", append([]string{"accounts", "create", "--subdomain", "-x-", "--name", "B", "--plan", "basic"}, db...), 1, `gatehouse: Subdomain "-x-" must be 1 to 63 lower-case letters, digits and inner hyphens`},
 		{"unknown role", append([]string{"users", "create", "--account", "acme", "--email", "b@example.com", "--name", "B", "--role", "god"}, db...), 1, `gatehouse: Role "god" is not one of owner, admin, user, limited_user, observer, restricted_access, read_only_user, read_only_limited_user`},
 		{"owner role", append([]string{"users", "create", "--account", "acme", "--email", "b@example.com", "--name", "B", "--role", "owner"}, db...), 1, "gatehouse: An account has one owner, created with the account; choose another role"},
-		{"duplicate email", append([]string{"users", "create", "--account", "acme", "--email", "ADA@example.com", "--name", "B", "--role", "user"}, db...), 1, `gatehouse: Email "ada@example.com" is already taken in this account`},
+		{"duplicate email", append([]string{"users", "create", "--account", "acme", "--email", "ADA@example.com", "--name", "B", "--role", "user"}, db...), 1, "gatehouse: Email has already been taken"},
 		{"malformed email", append([]string{"users", "create", "--account", "acme", "--email", "ada-at-example", "--name", "B", "--role", "user"}, db...), 1, `gatehouse: Email "ada-at-example" is not a valid address`},
 		{"unknown account", append([]string{"users", "list", "--account", "nope"}, db...), 1, `gatehouse: Account "nope" not found`},
+		{"set-plan unknown plan", append([]string{"accounts", "set-plan", "--account", "acme", "--plan", "gold"}, db...), 1, `gatehouse: Plan "gold" is not one of lite, basic, free, professional, business, enterprise`},
+		{"set-plan without plan", append([]string{"accounts", "set-plan", "--account", "acme"}, db...), 2, "gatehouse: accounts set-plan: missing --plan"},
+		{"set-plan unknown account", append([]string{"accounts", "set-plan", "--account", "nope", "--plan", "lite"}, db...), 1, `gatehouse: Account "nope" not found`},
+		{"grant unknown ability", append([]string{"accounts", "abilities", "--account", "acme", "--grant", "flying"}, db...), 1, `gatehouse: Ability "flying" is not one of advanced_permissions, read_only_users, rest_api, teams`},
+		{"grant and revoke", append([]string{"accounts", "abilities", "--account", "acme", "--grant", "teams", "--revoke", "teams"}, db...), 2, `gatehouse: accounts abilities: "teams" is both granted and revoked`},
+		{"abilities with argument", append([]string{"accounts", "abilities", "--account", "acme", "teams"}, db...), 2, `gatehouse: accounts abilities: unexpected argument "teams"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,13 +329,13 @@ func TestEnvironmentAndFlagPrecedence(t *testing.T) {
 	}
 	var out bytes.Buffer
 	args := []string{"accounts", "create", "--subdomain", "envacct", "--name", "E", "--plan", "basic"}
-	if err := run(context.Background(), args, getenv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), args, getenv, strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(envDir + "/gatehouse.db"); err != nil {
 		t.Errorf("GATEHOUSE_DATA_DIR was not used: %v", err)
 	}
-	if err := run(context.Background(), []string{"accounts", "list", "--data-dir", flagDir}, getenv, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"accounts", "list", "--data-dir", flagDir}, getenv, strings.NewReader(""), &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(flagDir + "/gatehouse.db"); err != nil {
@@ -335,7 +347,7 @@ func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"-h"}, {"serve", "-h"}, {"users", "create", "-h"}, {"keys", "-h"}, {"accounts", "--help"}} {
 		var out, errOut bytes.Buffer
-		err := run(context.Background(), args, noEnv, &out, &errOut)
+		err := run(context.Background(), args, noEnv, strings.NewReader(""), &out, &errOut)
 		if code := exitCode(err, io.Discard); code != 0 || out.Len()+errOut.Len() == 0 || !strings.Contains(out.String()+errOut.String(), "Usage") {
 			t.Errorf("gatehouse %v: exit %d, output %q", args, code, out.String()+errOut.String())
 		}

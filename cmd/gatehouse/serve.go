@@ -3,17 +3,24 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	neturl "net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/edge"
+	"github.com/gatehouse-dev/gatehouse/metrics"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/restapi"
@@ -21,25 +28,100 @@ import (
 )
 
 type serveConfig struct {
-	db            databaseFlags
-	addr          string
-	externalURL   string
-	logFormat     string
-	ownerEmail    string
-	restRateLimit int
-	redisURL      string
+	db             databaseFlags
+	addr           string
+	metricsAddr    string
+	externalURL    string
+	logFormat      string
+	ownerEmail     string
+	restRateLimit  int
+	redisURL       string
+	trustedProxies string
+	limits         serverLimits
 }
+
+// serverLimits bound what a client may hold of the server.
+type serverLimits struct {
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
+	shutdownTimeout   time.Duration
+	maxHeaderBytes    int
+	maxConnections    int
+}
+
+func (l *serverLimits) register(fs *flag.FlagSet) {
+	fs.DurationVar(&l.readHeaderTimeout, "read-header-timeout", 5*time.Second, "longest wait for a request's headers")
+	fs.DurationVar(&l.readTimeout, "read-timeout", 30*time.Second, "longest wait for a whole request, headers and body")
+	fs.DurationVar(&l.writeTimeout, "write-timeout", 30*time.Second, "longest time to answer a request once its headers are read")
+	fs.DurationVar(&l.idleTimeout, "idle-timeout", 60*time.Second, "how long an idle keep-alive connection is kept open")
+	fs.DurationVar(&l.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long SIGTERM waits for requests in flight before closing every connection")
+	fs.IntVar(&l.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header, in bytes (431 above)")
+	fs.IntVar(&l.maxConnections, "max-connections", 0, "cap on open client connections; 0 for three quarters of the open-file limit")
+}
+
+func (l *serverLimits) check() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"--read-header-timeout", l.readHeaderTimeout},
+		{"--read-timeout", l.readTimeout},
+		{"--write-timeout", l.writeTimeout},
+		{"--idle-timeout", l.idleTimeout},
+		{"--shutdown-timeout", l.shutdownTimeout},
+	} {
+		if d.v <= 0 {
+			return usagef("%s must be more than 0, not %v", d.name, d.v)
+		}
+	}
+	if l.maxHeaderBytes < 1024 {
+		return usagef("--max-header-bytes must be at least 1024, not %d", l.maxHeaderBytes)
+	}
+	if l.maxConnections < 0 {
+		return usagef("--max-connections must be 0 (from the open-file limit) or more, not %d", l.maxConnections)
+	}
+	if l.maxConnections == 0 {
+		l.maxConnections = edge.DefaultMaxConns()
+	}
+	return nil
+}
+
+// newServer returns an http.Server with l's limits.
+func (l *serverLimits) newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeaderTimeout,
+		ReadTimeout:       l.readTimeout,
+		WriteTimeout:      l.writeTimeout,
+		IdleTimeout:       l.idleTimeout,
+		MaxHeaderBytes:    l.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// Body caps of the doors: PagerDuty's Events API takes payloads up to
+// 512 KB; the largest REST body is far below 1 MB.
+const (
+	restMaxBody   = 1 << 20
+	eventsMaxBody = 512 << 10
+	smallMaxBody  = 64 << 10
+)
 
 func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "serve [flags]", stderr)
 	var cfg serveConfig
 	cfg.db.register(fs)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "address to serve /metrics on instead of --addr (such as 127.0.0.1:9090)")
 	fs.StringVar(&cfg.externalURL, "external-url", "", "URL clients reach this server at, for links in responses (default http://ADDR)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
 	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
+	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For gives the client's address")
+	cfg.limits.register(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -56,6 +138,13 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if cfg.restRateLimit < 0 {
 		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
 	}
+	if err := cfg.limits.check(); err != nil {
+		return err
+	}
+	trusted, err := edge.ParseTrustedProxies(cfg.trustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
+	}
 	limiter, err := newLimiter(cfg.redisURL, logger)
 	if err != nil {
 		return err
@@ -67,16 +156,25 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if cfg.metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.metricsAddr); err != nil {
+			return fmt.Errorf("listen for metrics: %w", err)
+		}
+		defer metricsLn.Close()
+	}
 	if cfg.externalURL == "" {
 		cfg.externalURL = "http://" + ln.Addr().String()
 	}
 
+	cfg.db.logger = logger
 	store, err := cfg.db.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := bootstrap(ctx, store, cfg, stdout); err != nil {
+	hash := func(pass string) string { return password.Hash(pass, passwordParams) }
+	if err := bootstrap(ctx, store, cfg, hash, stdout); err != nil {
 		return err
 	}
 
@@ -99,32 +197,55 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		<-backgroundDone
 	}()
 
-	srv := &http.Server{
-		Handler:           newHandler(store, rest),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	reg := metrics.New()
+	conns := edge.NewConns(cfg.limits.maxConnections, logger)
+	conns.Register(reg)
+	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger}
+	srv := cfg.limits.newServer(newHandler(doors, metricsLn == nil), logger)
+	srv.ConnState = conns.ConnState
+	servers := []*http.Server{srv}
+	served := make(chan error, 2)
+	// "listening" comes last: whoever waits for it finds everything up.
+	if metricsLn != nil {
+		metricsSrv := cfg.limits.newServer(newMetricsHandler(doors), logger)
+		servers = append(servers, metricsSrv)
+		go func() { served <- metricsSrv.Serve(metricsLn) }()
+		logger.Info("serving metrics", "addr", metricsLn.Addr().String())
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.externalURL)
+	go func() { served <- srv.Serve(conns.Listener(ln)) }()
+	logger.Info("listening", "addr", ln.Addr().String(), "url", cfg.externalURL, "max_connections", cfg.limits.maxConnections)
 
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
+	logger.Info("shutting down", "deadline", cfg.limits.shutdownTimeout)
+	shutdown(servers, cfg.limits.shutdownTimeout, conns, logger)
+	for range servers {
+		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// shutdown stops the servers: they finish the requests in flight until the
+// deadline, then every connection still open is closed.
+func shutdown(servers []*http.Server, deadline time.Duration, conns *edge.Conns, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Go(func() {
+			if err := srv.Shutdown(ctx); err != nil {
+				logger.Warn("shutdown deadline passed; closing the connections still open", "deadline", deadline, "open", conns.Open())
+				srv.Close()
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func newLogger(format string, w io.Writer) (*slog.Logger, error) {
@@ -138,8 +259,13 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 }
 
 // bootstrap creates the first account and its owner on an empty database and
-// prints their credentials, once.
-func bootstrap(ctx context.Context, store *sqlstore.Store, cfg serveConfig, stdout io.Writer) error {
+// prints their credentials, once. The owner's password is hashed (a costly
+// argon2id) only when the database holds no account yet; when several nodes
+// start at once, Bootstrap lets one of them create it.
+func bootstrap(ctx context.Context, store *sqlstore.Store, cfg serveConfig, hash func(password string) string, stdout io.Writer) error {
+	if has, err := store.HasAccounts(ctx); err != nil || has {
+		return err
+	}
 	account := &gatehouse.Account{Subdomain: "default", Name: "Default", Plan: gatehouse.PlanBusiness}
 	secret := access.GenerateKey(gatehouse.KeyGeneral)
 	key := &gatehouse.APIKey{
@@ -154,7 +280,7 @@ func bootstrap(ctx context.Context, store *sqlstore.Store, cfg serveConfig, stdo
 		Email:        cfg.ownerEmail,
 		Name:         "Account Owner",
 		Role:         gatehouse.RoleOwner,
-		PasswordHash: password.Hash(pass, passwordParams),
+		PasswordHash: hash(pass),
 	}
 	created, err := store.Bootstrap(ctx, account, owner, key)
 	if err != nil || !created {
@@ -186,10 +312,11 @@ func newLimiter(url string, logger *slog.Logger) (ratelimit.Limiter, error) {
 	if url == "" {
 		return ratelimit.NewMemory(), nil
 	}
-	opts, err := redis.ParseURL(url)
+	opts, err := parseRedisURL(url)
 	if err != nil {
 		return nil, usagef("--redis-url: %v", err)
 	}
+	redis.SetLogger(redisLogger{logger})
 	opts.DialTimeout = 500 * time.Millisecond
 	opts.ReadTimeout = 250 * time.Millisecond
 	opts.WriteTimeout = 250 * time.Millisecond
@@ -205,34 +332,125 @@ func newLimiter(url string, logger *slog.Logger) (ratelimit.Limiter, error) {
 	}, nil
 }
 
-// newHandler routes every door of the server: operations endpoints, and the
-// REST API at the root, as PagerDuty's paths are.
-func newHandler(store *sqlstore.Store, rest http.Handler) http.Handler {
+// parseRedisURL parses a Redis URL into options. Its errors never show the
+// URL's password: they are those of the same URL with the user information
+// replaced.
+func parseRedisURL(raw string) (*redis.Options, error) {
+	opts, err := redis.ParseURL(raw)
+	if err == nil {
+		return opts, nil
+	}
+	scheme, rest, ok := strings.Cut(raw, "://")
+	at := strings.LastIndexByte(rest, '@')
+	if !ok || at < 0 {
+		return nil, err
+	}
+	if _, err := redis.ParseURL(scheme + "://xxxxx@" + rest[at+1:]); err != nil {
+		var urlErr *neturl.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
+		return nil, err
+	}
+	return nil, errors.New("the user or password is not valid in a URL (percent-encode its special characters)")
+}
+
+// redisLogger writes go-redis's messages into the server's log, in its
+// format, with the request's ID when there is one.
+type redisLogger struct{ logger *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
+	attrs := []slog.Attr{slog.String("detail", strings.TrimSpace(fmt.Sprintf(format, args...)))}
+	if id := edge.InfoOf(ctx).RequestID; id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
+	}
+	l.logger.LogAttrs(ctx, slog.LevelWarn, "redis client", attrs...)
+}
+
+// doorsConfig is what the doors are made of.
+type doorsConfig struct {
+	store          *sqlstore.Store
+	rest           http.Handler
+	metrics        *metrics.Registry
+	trustedProxies []netip.Prefix
+	logger         *slog.Logger
+}
+
+// eventsPaths are the Events API's paths (DESIGN §1).
+var eventsPaths = []string{"/v2/enqueue", "/v2/change/enqueue", "/generic/2010-04-15/create_event.json"}
+
+// newHandler mounts every door on one ServeMux behind the edge: the REST API
+// takes what no other door claims, as PagerDuty's paths are at the root.
+// withMetrics serves /metrics here too.
+func newHandler(cfg doorsConfig, withMetrics bool) http.Handler {
+	rest := &edge.Door{Name: "rest", Handler: cfg.rest, MaxBody: restMaxBody, Error: edge.RESTError}
+	events := &edge.Door{Name: "events", Handler: edge.NotServed, MaxBody: eventsMaxBody, Error: edge.EventsError}
+	oauth := &edge.Door{Name: "oauth", Handler: edge.NotServed, MaxBody: smallMaxBody, Error: edge.OAuthError}
+	web := &edge.Door{Name: "web", Handler: edge.NotServed, MaxBody: restMaxBody, Error: edge.PlainError}
+	ops := &edge.Door{Name: "ops", Handler: opsHandler(cfg, withMetrics), MaxBody: smallMaxBody, Error: edge.PlainError}
+
+	mux := http.NewServeMux()
+	mux.Handle("/", rest)
+	for _, p := range eventsPaths {
+		mux.Handle(p, events)
+	}
+	// Both forms of a subtree, so that ServeMux never redirects one to the
+	// other.
+	mux.Handle("/oauth", oauth)
+	mux.Handle("/oauth/", oauth)
+	mux.Handle("/app", web)
+	mux.Handle("/app/", web)
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, ops)
+	}
+	return edge.New(edge.Config{
+		Handler:        mux,
+		Default:        rest,
+		Logger:         cfg.logger,
+		Metrics:        cfg.metrics,
+		TrustedProxies: cfg.trustedProxies,
+	})
+}
+
+// newMetricsHandler serves /metrics alone, for --metrics-addr.
+func newMetricsHandler(cfg doorsConfig) http.Handler {
+	notFound := &edge.Door{Name: "ops", Handler: edge.NotServed, MaxBody: smallMaxBody, Error: edge.PlainError}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", &edge.Door{Name: "ops", Handler: opsMetrics{cfg.metrics.Handler()}, MaxBody: smallMaxBody, Error: edge.PlainError})
+	mux.Handle("/", notFound)
+	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, Metrics: cfg.metrics})
+}
+
+// opsHandler serves the operations endpoints.
+func opsHandler(cfg doorsConfig, withMetrics bool) http.Handler {
 	ops := http.NewServeMux()
 	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		edge.InfoOf(r.Context()).Route = "GET /healthz"
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
 	ops.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		edge.InfoOf(r.Context()).Route = "GET /readyz"
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := store.Ping(ctx); err != nil {
+		if err := cfg.store.Ping(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, "database unreachable\n")
 			return
 		}
 		io.WriteString(w, "ok\n")
 	})
-	// Paths are dispatched here rather than by one ServeMux, which would
-	// answer unclean REST paths with an HTML redirect before the REST API's
-	// own rules (authentication first, JSON errors) could apply.
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz", "/readyz":
-			ops.ServeHTTP(w, r)
-		default:
-			rest.ServeHTTP(w, r)
-		}
-	})
+	if withMetrics {
+		ops.Handle("GET /metrics", opsMetrics{cfg.metrics.Handler()})
+	}
+	return ops
+}
+
+// opsMetrics serves the metrics under their route's name.
+type opsMetrics struct{ http.Handler }
+
+func (h opsMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	edge.InfoOf(r.Context()).Route = "GET /metrics"
+	h.Handler.ServeHTTP(w, r)
 }

@@ -80,6 +80,8 @@ CREATE TABLE escalation_rules (
     policy_id                   TEXT NOT NULL REFERENCES escalation_policies (id) ON DELETE CASCADE,
     position                    INTEGER NOT NULL,
     escalation_delay_in_minutes INTEGER NOT NULL,
+    -- assign_to_everyone or round_robin.
+    assignment_strategy         TEXT NOT NULL DEFAULT 'assign_to_everyone',
     UNIQUE (policy_id, position)
 );
 

@@ -1,0 +1,322 @@
+// Package edge is the outer layer every door of the server shares: request
+// IDs, the client's address, panic recovery, an access log line and metrics
+// per request, and body size limits. Doors are mounted on one ServeMux by
+// path (see Door); the Edge wraps that mux.
+package edge
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"path"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-dev/gatehouse/metrics"
+)
+
+// Info is what the outer layer knows of a request and what the door behind
+// it adds.
+type Info struct {
+	RequestID   string
+	ClientAddr  netip.Addr // the peer, or from X-Forwarded-For when the peer is a trusted proxy
+	Door        string     // "rest", "events", "oauth", "web", "ops"
+	Route       string     // the door's route pattern, e.g. "GET /services/{id}"; set by the door
+	Credential  string     // the credential kind, e.g. "general access key"; set by the door
+	Last4       string     // last 4 characters of the credential; set by the door
+	AuthFailure string     // why authentication failed, a short label for metrics; set by the door
+}
+
+// StatusClientClosed is the status the access log and the metrics record
+// for a request whose client hung up before its answer was complete, as
+// nginx does.
+const StatusClientClosed = 499
+
+// requestKey is the context key of a request's *request.
+type requestKey struct{}
+
+// InfoOf returns the Info of the request whose context ctx is; never nil: a
+// throwaway Info when the request did not pass the edge.
+func InfoOf(ctx context.Context) *Info {
+	if rq, ok := ctx.Value(requestKey{}).(*request); ok {
+		return &rq.info
+	}
+	return new(Info)
+}
+
+// Logger returns the server's logger with the request's ID and door
+// attached, or slog.Default() when the request did not pass the edge.
+func Logger(ctx context.Context) *slog.Logger {
+	rq, ok := ctx.Value(requestKey{}).(*request)
+	if !ok {
+		return slog.Default()
+	}
+	if l := rq.logger.Load(); l != nil {
+		return l
+	}
+	// Two goroutines of one request may both make it; either will do.
+	l := rq.edge.logger.With("request_id", rq.info.RequestID, "door", rq.info.Door)
+	rq.logger.Store(l)
+	return l
+}
+
+// Config configures an Edge.
+type Config struct {
+	// Handler routes requests to their doors: a ServeMux on which each
+	// door's paths are mounted with its *Door.
+	Handler http.Handler
+	// Default is the door that answers paths that are not clean ("//x",
+	// "/x/../y"), which Handler would redirect, and panics raised before a
+	// door is reached: the REST door, which takes what no other door claims.
+	Default *Door
+	// Logger receives the access log and the panics; slog.Default() when nil.
+	Logger *slog.Logger
+	// Metrics records every request; none when nil.
+	Metrics *metrics.Registry
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// Now is the clock of request durations; time.Now when nil.
+	Now func() time.Time
+}
+
+// Edge is the outer layer: an http.Handler in front of the doors.
+type Edge struct {
+	handler http.Handler
+	deflt   *Door
+	logger  *slog.Logger
+	metrics *metrics.Registry
+	trusted []netip.Prefix
+	now     func() time.Time
+}
+
+// New returns the outer layer in front of cfg.Handler.
+func New(cfg Config) *Edge {
+	e := &Edge{
+		handler: cfg.Handler,
+		deflt:   cfg.Default,
+		logger:  cfg.Logger,
+		metrics: cfg.Metrics,
+		trusted: cfg.TrustedProxies,
+		now:     cfg.Now,
+	}
+	if e.logger == nil {
+		e.logger = slog.Default()
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.deflt == nil {
+		e.deflt = &Door{Name: "default", Handler: NotServed, Error: PlainError}
+	}
+	return e
+}
+
+// request is the edge's state of one request, allocated once: its Info, the
+// ResponseWriter the door writes to, and the body reader.
+type request struct {
+	info Info
+	edge *Edge
+	door *Door
+	w    http.ResponseWriter
+	// idHeader is the X-Request-Id header's value.
+	idHeader [1]string
+	// status is the status written, 0 before.
+	status  int
+	written int64
+	// hasBody is whether the request announced a body; body tracks it.
+	hasBody bool
+	body    body
+	// logger is Logger's answer, made on its first call (the door is known
+	// by then).
+	logger atomic.Pointer[slog.Logger]
+}
+
+// ServeHTTP runs the request through the outer layer and on to its door.
+func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := e.now()
+	rq := &request{edge: e, w: w}
+	rq.info.RequestID = requestID(r.Header["X-Request-Id"])
+	rq.info.ClientAddr = clientAddr(r, e.trusted)
+	rq.idHeader[0] = rq.info.RequestID
+	w.Header()["X-Request-Id"] = rq.idHeader[:]
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		rq.hasBody = true
+		rq.body.r = r.Body
+	}
+	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
+	if rq.hasBody {
+		r.Body = &rq.body
+	}
+	if e.metrics != nil {
+		e.metrics.RequestStarted()
+	}
+	defer e.finish(rq, r, start)
+	if !isCleanPath(r.URL.Path) {
+		// ServeMux would answer with an HTML redirect to the clean path;
+		// no door has such paths.
+		e.deflt.ServeHTTP(rq, r)
+		return
+	}
+	e.handler.ServeHTTP(rq, r)
+}
+
+// isCleanPath reports whether p is a path ServeMux serves as it is: rooted,
+// with no empty, "." or ".." segment.
+func isCleanPath(p string) bool {
+	return p == "/" || p != "" && p[0] == '/' && path.Clean(p) == p
+}
+
+// finish recovers a panic of the door, writes the access log line and
+// records the metrics. It runs deferred, after the door returned.
+func (e *Edge) finish(rq *request, r *http.Request, start time.Time) {
+	v := recover()
+	aborted := v == http.ErrAbortHandler
+	if v != nil && !aborted {
+		rq.edge.logger.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+			slog.String("request_id", rq.info.RequestID),
+			slog.String("door", rq.info.Door),
+			slog.String("method", r.Method),
+			slog.String("path", logPath(r.URL.Path)),
+			slog.Any("panic", v),
+			slog.String("stack", string(debug.Stack())))
+		if rq.status == 0 {
+			d := rq.door
+			if d == nil {
+				d = e.deflt
+			}
+			h := rq.w.Header()
+			delete(h, "Content-Length")
+			d.Error(rq, http.StatusInternalServerError, "Internal Error")
+		} else {
+			// Part of an answer is out; cutting the connection is the
+			// only honest end.
+			aborted = true
+		}
+	}
+	status := rq.status
+	switch {
+	case r.Context().Err() != nil:
+		status = StatusClientClosed
+	case status == 0 && aborted:
+		status = http.StatusInternalServerError
+	case status == 0:
+		status = http.StatusOK
+	}
+	if rq.hasBody && !rq.body.eof {
+		// A body the door did not read is not waited for: net/http would
+		// read up to 256 KB of it, as slowly as the client sends, before
+		// closing or reusing the connection.
+		http.NewResponseController(rq.w).SetReadDeadline(time.Now())
+	}
+	elapsed := e.now().Sub(start)
+	e.logAccess(r, rq, status, elapsed, aborted)
+	if e.metrics != nil {
+		e.metrics.RequestDone(rq.info.Door, rq.info.Route, status, elapsed)
+		if rq.info.AuthFailure != "" {
+			e.metrics.AuthFailure(rq.info.Door, rq.info.AuthFailure)
+		}
+	}
+	if aborted {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// logAccess writes the access log line of a request: never a secret, only
+// the credential's kind and last four characters.
+func (e *Edge) logAccess(r *http.Request, rq *request, status int, elapsed time.Duration, aborted bool) {
+	ctx := r.Context()
+	if !e.logger.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	var buf [12]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("request_id", rq.info.RequestID),
+		slog.String("method", r.Method),
+		slog.String("path", logPath(r.URL.Path)),
+		slog.Int("status", status),
+		slog.Duration("duration", elapsed),
+		slog.Int64("bytes", rq.written),
+		slog.String("door", rq.info.Door),
+		slog.String("client", rq.info.ClientAddr.String()),
+	)
+	if rq.info.Route != "" {
+		attrs = append(attrs, slog.String("route", rq.info.Route))
+	}
+	if rq.info.Credential != "" {
+		attrs = append(attrs, slog.String("credential", rq.info.Credential), slog.String("last4", rq.info.Last4))
+	}
+	if rq.info.AuthFailure != "" {
+		attrs = append(attrs, slog.String("auth_failure", rq.info.AuthFailure))
+	}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	e.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}
+
+// logPath is p cut to a length fit for a log line.
+func logPath(p string) string {
+	const max = 256
+	if len(p) > max {
+		return p[:max] + "…"
+	}
+	return p
+}
+
+// Header is the door's view of the answer's header.
+func (rq *request) Header() http.Header { return rq.w.Header() }
+
+// WriteHeader records the status. An answer that starts while the request
+// body is unread closes the connection afterwards rather than draining a
+// body nobody wants.
+func (rq *request) WriteHeader(status int) {
+	if rq.status == 0 && status >= 200 {
+		rq.status = status
+		if rq.hasBody && !rq.body.eof {
+			rq.w.Header()["Connection"] = closeHeader
+		}
+	}
+	rq.w.WriteHeader(status)
+}
+
+var closeHeader = []string{"close"}
+
+func (rq *request) Write(p []byte) (int, error) {
+	if rq.status == 0 {
+		rq.WriteHeader(http.StatusOK)
+	}
+	n, err := rq.w.Write(p)
+	rq.written += int64(n)
+	return n, err
+}
+
+// Flush sends what is buffered to the client.
+func (rq *request) Flush() {
+	if rq.status == 0 {
+		rq.WriteHeader(http.StatusOK)
+	}
+	http.NewResponseController(rq.w).Flush()
+}
+
+// Unwrap lets http.ResponseController reach net/http's writer.
+func (rq *request) Unwrap() http.ResponseWriter { return rq.w }
+
+// body is the request body as the door reads it; it notes whether the door
+// read it to its end.
+type body struct {
+	r   io.ReadCloser
+	eof bool
+}
+
+func (b *body) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *body) Close() error { return b.r.Close() }

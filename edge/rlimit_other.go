@@ -1,0 +1,6 @@
+//go:build !unix
+
+package edge
+
+// DefaultMaxConns is the default cap on open connections.
+func DefaultMaxConns() int { return fallbackMaxConns }
