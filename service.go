@@ -110,8 +110,8 @@ type IncidentUrgencyRule struct {
 	Urgency string `json:"urgency"`
 }
 
-// Urgencies are the values of IncidentUrgencyRule.Urgency.
-var Urgencies = []string{"high", "low", "severity_based"}
+// ServiceUrgencies are the values of IncidentUrgencyRule.Urgency.
+var ServiceUrgencies = []string{"high", "low", "severity_based"}
 
 // Normalize trims the service's name, fills in the defaults of what was not
 // given, and puts the JSON parameters in the one form each has, so that what
@@ -207,8 +207,8 @@ func (s *Service) Validate() error {
 	case s.UrgencyRule.Type != "constant":
 		problems = append(problems, notOneOf("Incident urgency rule type", s.UrgencyRule.Type, []string{"constant", "use_support_hours"}).Errors...)
 	}
-	if !contains(Urgencies, s.UrgencyRule.Urgency) {
-		problems = append(problems, notOneOf("Incident urgency", s.UrgencyRule.Urgency, Urgencies).Errors...)
+	if !contains(ServiceUrgencies, s.UrgencyRule.Urgency) {
+		problems = append(problems, notOneOf("Incident urgency", s.UrgencyRule.Urgency, ServiceUrgencies).Errors...)
 	}
 	if len(problems) > 0 {
 		return InvalidInput(problems...)

@@ -30,7 +30,6 @@ trap cleanup EXIT
 
 go build -o "$work/gatehouse" ./cmd/gatehouse
 go build -o "$work/bare" ./bench/bare
-go build -o "$work/policyfixture" ./bench/policyfixture
 
 wait_up() {
 	for _ in $(seq 100); do
@@ -68,8 +67,10 @@ kill -0 "${pids[0]}" || { echo "gatehouse serve exited:" >&2; cat "$work/serve.e
 
 key=$("$work/gatehouse" keys create --data-dir "$work/data" --account default --description "load test")
 auth="Authorization: Token token=$key"
-# Escalation policies have no REST API yet: the policy is inserted directly.
-policy=$("$work/policyfixture" --data-dir "$work/data")
+owner=$(curl -fsS -H "$auth" "$gh/users?limit=1" | sed -E 's/^\{"users":\[\{"id":"([A-Z0-9]+)".*/\1/')
+policy=$(curl -fsS -H "$auth" -H 'Content-Type: application/json' \
+	-d "{\"escalation_policy\":{\"name\":\"Load test\",\"escalation_rules\":[{\"escalation_delay_in_minutes\":30,\"targets\":[{\"id\":\"$owner\",\"type\":\"user_reference\"}]}]}}" \
+	"$gh/escalation_policies" | sed -E 's/^\{"escalation_policy":\{"id":"([A-Z0-9]+)".*/\1/')
 
 echo "creating $services services with an integration each…"
 create_one() {

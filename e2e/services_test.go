@@ -1,63 +1,30 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"regexp"
 	"testing"
 
 	"github.com/PagerDuty/go-pagerduty"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/gatehouse-dev/gatehouse/sqlstore"
-	"github.com/gatehouse-dev/gatehouse/sqlstore/storetest"
 )
 
-// defaultAccountID returns the ID of the account the first start made.
-func (s *server) defaultAccountID(t *testing.T) string {
+// policy creates an escalation policy of the default account that
+// notifies its owner, belonging to the team with teamID unless it is "".
+func (s *server) policy(t *testing.T, c *pagerduty.Client, name, teamID string) string {
 	t.Helper()
-	var out struct {
-		Accounts []struct{ ID, Subdomain string }
+	owner := s.userByEmail(t, s.OwnerEmail)
+	p := pagerduty.EscalationPolicy{Name: name, EscalationRules: []pagerduty.EscalationRule{
+		{Delay: 30, Targets: []pagerduty.APIObject{{ID: owner.ID, Type: "user_reference"}}},
+	}}
+	if teamID != "" {
+		p.Teams = []pagerduty.APIReference{{ID: teamID, Type: "team_reference"}}
 	}
-	s.cliJSON(t, &out, "accounts", "list")
-	for _, a := range out.Accounts {
-		if a.Subdomain == "default" {
-			return a.ID
-		}
-	}
-	t.Fatalf("gatehouse accounts list: no default account among %+v", out.Accounts)
-	return ""
-}
-
-// policy inserts an escalation policy of the default account into the
-// server's database (a fixture until escalation policies have their API).
-func (s *server) policy(t *testing.T, name string, teamIDs ...string) string {
-	t.Helper()
-	return storetest.MustInsertPolicyFixtureAt(t, sqlstore.Config{DataDir: s.DataDir}, s.defaultAccountID(t), name, teamIDs...)
-}
-
-// createTeam makes a team of the default account through the REST API.
-func (s *server) createTeam(t *testing.T, name string) *pagerduty.Team {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"team": map[string]string{"name": name}})
-	req, err := http.NewRequestWithContext(t.Context(), "POST", s.URL+"/teams", bytes.NewReader(body))
+	created, err := c.CreateEscalationPolicyWithContext(t.Context(), p)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("CreateEscalationPolicyWithContext(%s): %v", name, err)
 	}
-	req.Header.Set("Authorization", "Token token="+s.Key)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Team pagerduty.Team }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 {
-		t.Fatalf("POST /teams = %d, %v", resp.StatusCode, err)
-	}
-	return &out.Team
+	return created.ID
 }
 
 var integrationKeyPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -67,10 +34,11 @@ func TestClientServices(t *testing.T) {
 	s := startServer(t)
 	c := newClient(t, s, s.Key)
 	ctx := t.Context()
-	// go-pagerduty v1.8.0's CreateTeam sends the team unwrapped, which
-	// POST /teams does not take yet: the team is made as PagerDuty documents.
-	team := s.createTeam(t, "Ops")
-	policyID := s.policy(t, "Ops policy", team.ID)
+	team, err := c.CreateTeamWithContext(ctx, &pagerduty.Team{Name: "Ops"})
+	if err != nil {
+		t.Fatalf("CreateTeamWithContext: %v", err)
+	}
+	policyID := s.policy(t, c, "Ops policy", team.ID)
 
 	created, err := c.CreateServiceWithContext(ctx, pagerduty.Service{
 		Name: "Checkout", Description: "Takes the money",
@@ -164,7 +132,7 @@ func TestClientServices(t *testing.T) {
 	}
 
 	for _, name := range []string{"api", "search"} {
-		if _, err := c.CreateServiceWithContext(ctx, pagerduty.Service{Name: name, EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: s.policy(t, name+" policy")}}}); err != nil {
+		if _, err := c.CreateServiceWithContext(ctx, pagerduty.Service{Name: name, EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: s.policy(t, c, name+" policy", "")}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -216,7 +184,7 @@ func TestClientServices(t *testing.T) {
 func TestClientServicesRefused(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	policyID := s.policy(t, "Policy")
+	policyID := s.policy(t, newClient(t, s, s.Key), "Policy", "")
 	svc, err := newClient(t, s, s.Key).CreateServiceWithContext(t.Context(), pagerduty.Service{Name: "Checkout",
 		EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: policyID}}})
 	if err != nil {

@@ -1,9 +1,6 @@
 package restapi
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -113,9 +110,9 @@ func getIntegration(r *request) (int, any, error) {
 
 // updateIntegration takes the integration wrapped, {"integration": {…}}, as
 // PagerDuty documents, or bare, as go-pagerduty v1.8.0's UpdateIntegration
-// sends it.
+// sends it (decode takes both).
 func updateIntegration(r *request) (int, any, error) {
-	in, err := decodeWrappedOrBare[integrationInput](r, "integration")
+	in, err := decode[integrationInput](r, "integration")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -129,24 +126,4 @@ func updateIntegration(r *request) (int, any, error) {
 func deleteIntegration(r *request) (int, any, error) {
 	err := r.scope().DeleteIntegration(r.ctx, r.http.PathValue("id"), r.http.PathValue("integration_id"))
 	return http.StatusNoContent, nil, err
-}
-
-// decodeWrappedOrBare is decode for the operations whose bodies some
-// clients send unwrapped: go-pagerduty v1.8.0 sends {…} instead of
-// {"<wrapper>": {…}} to PUT /services/{id}/integrations/{integration_id},
-// and to POST /teams and PUT /teams/{id} too. A body whose wrapper member
-// is an object is wrapped; any other is the object itself.
-func decodeWrappedOrBare[T any](r *request, wrapper string) (*T, error) {
-	outer, err := readObject(r)
-	if err != nil {
-		return nil, err
-	}
-	if raw, ok := outer[wrapper]; ok && bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-		return decodeInto[T](wrapper, raw)
-	}
-	raw, err := json.Marshal(outer)
-	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", wrapper, err)
-	}
-	return decodeInto[T](wrapper, raw)
 }

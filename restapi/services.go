@@ -51,7 +51,7 @@ type serviceIncludes struct {
 	teams, integrations bool
 	// policies are the services' whole policies with
 	// include[]=escalation_policies, nil without.
-	policies map[string]*sqlstore.ServicePolicy
+	policies map[string]*gatehouse.EscalationPolicy
 }
 
 // serviceIncludes reads include[] for services, loading the policies of
@@ -68,7 +68,7 @@ func (r *request) serviceIncludes(services []*gatehouse.Service) (serviceInclude
 				ids = append(ids, s.EscalationPolicy.ID)
 			}
 		}
-		policies, err := r.scope().ServicePolicies(r.ctx, ids)
+		policies, err := r.scope().EscalationPoliciesByID(r.ctx, ids)
 		if err != nil {
 			return inc, err
 		}
@@ -99,7 +99,7 @@ func (r *request) serviceBody(s *gatehouse.Service, inc serviceIncludes) service
 		}
 	}
 	if p := inc.policies[s.EscalationPolicy.ID]; p != nil {
-		b.EscalationPolicy = r.servicePolicyBody(p, s.Teams)
+		b.EscalationPolicy = r.policyBody(p, policyIncludes{})
 	}
 	for i, t := range s.Teams {
 		if inc.teams {
@@ -118,48 +118,6 @@ func (r *request) serviceBody(s *gatehouse.Service, inc serviceIncludes) service
 	if !s.LastIncidentAt.IsZero() {
 		at := s.LastIncidentAt.Format(time.RFC3339)
 		b.LastIncidentTimestamp = &at
-	}
-	return b
-}
-
-// servicePolicyBody is PagerDuty's EscalationPolicy, as a service's
-// include[]=escalation_policies shows it.
-type servicePolicyBody struct {
-	ID                         string      `json:"id"`
-	Type                       string      `json:"type"`
-	Summary                    string      `json:"summary"`
-	Self                       string      `json:"self"`
-	HTMLURL                    string      `json:"html_url"`
-	Name                       string      `json:"name"`
-	Description                string      `json:"description"`
-	NumLoops                   int         `json:"num_loops"`
-	OnCallHandoffNotifications string      `json:"on_call_handoff_notifications"`
-	EscalationRules            []ruleBody  `json:"escalation_rules"`
-	Teams                      []reference `json:"teams"`
-}
-
-// ruleBody is PagerDuty's EscalationRule.
-type ruleBody struct {
-	ID                       string      `json:"id"`
-	EscalationDelayInMinutes int         `json:"escalation_delay_in_minutes"`
-	Targets                  []reference `json:"targets"`
-}
-
-func (r *request) servicePolicyBody(p *sqlstore.ServicePolicy, teams []*gatehouse.Team) servicePolicyBody {
-	b := servicePolicyBody{
-		ID: p.ID, Type: "escalation_policy", Summary: p.Name, Self: r.self("escalation_policy", p.ID), HTMLURL: r.htmlURL("escalation_policy", p.ID),
-		Name: p.Name, Description: p.Description, NumLoops: p.NumLoops, OnCallHandoffNotifications: p.OnCallHandoffNotifications,
-		EscalationRules: make([]ruleBody, len(p.Rules)), Teams: make([]reference, len(teams)),
-	}
-	for i, rule := range p.Rules {
-		targets := make([]reference, len(rule.Targets))
-		for j, t := range rule.Targets {
-			targets[j] = r.refOf(t)
-		}
-		b.EscalationRules[i] = ruleBody{ID: rule.ID, EscalationDelayInMinutes: rule.EscalationDelayInMinutes, Targets: targets}
-	}
-	for i, t := range teams {
-		b.Teams[i] = r.ref("team", t.ID, t.Name)
 	}
 	return b
 }
@@ -183,13 +141,6 @@ type serviceInput struct {
 	AlertGroupingParameters          opt[gatehouse.AlertGroupingParameters] `json:"alert_grouping_parameters"`
 	AutoPauseNotificationsParameters opt[gatehouse.AutoPauseParameters]     `json:"auto_pause_notifications_parameters"`
 	IncidentUrgencyRule              opt[gatehouse.IncidentUrgencyRule]     `json:"incident_urgency_rule"`
-}
-
-// refInput is a reference in a request body: a client may send the whole
-// object it read, of which the ID is read.
-type refInput struct {
-	ID   string `json:"id"`
-	Type string `json:"type"`
 }
 
 // problems are what the store cannot check: what Gatehouse does not have

@@ -39,7 +39,11 @@ func listServicesServer(b *testing.B) (*Server, *http.Request) {
 		b.Fatal(err)
 	}
 	sc := store.Scope(a.ID, sqlstore.CLI(a))
-	policy := storetest.MustInsertPolicyFixture(b, store, a, "Policy")
+	owner, err := store.UserByEmail(context.Background(), a.ID, "owner@bench.example.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	policy := storetest.MustCreatePolicy(b, store, a, "Policy", owner, nil).ID
 	for i := range 1000 {
 		s := &gatehouse.Service{Name: fmt.Sprintf("service %04d", i), EscalationPolicy: gatehouse.Ref{ID: policy}}
 		if err := sc.CreateService(context.Background(), s); err != nil {
@@ -63,7 +67,11 @@ func BenchmarkCreateService(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	policy := storetest.MustInsertPolicyFixture(b, store, a, "Policy")
+	owner, err := store.UserByEmail(context.Background(), a.ID, "owner@bench.example.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	policy := storetest.MustCreatePolicy(b, store, a, "Policy", owner, nil).ID
 	w := &discardWriter{h: http.Header{}}
 	b.ReportAllocs()
 	i := 0

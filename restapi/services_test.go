@@ -31,9 +31,8 @@ func newServiceFixture(t *testing.T) *serviceFixture {
 	t.Helper()
 	s := storetest.OpenSQLite(t)
 	f := &serviceFixture{fixture: newFixture(t, s)}
-	var other *gatehouse.Account
 	f.acme, f.owner = storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
-	other, _ = storetest.MustCreateAccount(t, s, "other", gatehouse.PlanBusiness)
+	other, otherOwner := storetest.MustCreateAccount(t, s, "other", gatehouse.PlanBusiness)
 	f.key, _ = mustKey(t, s, f.acme, nil, false)
 	f.readOnly, _ = mustKey(t, s, f.acme, nil, true)
 	f.otherKey, _ = mustKey(t, s, other, nil, false)
@@ -47,9 +46,9 @@ func newServiceFixture(t *testing.T) *serviceFixture {
 	rita := storetest.MustCreateUser(t, s, f.acme, "rita", gatehouse.RoleRestrictedAccess)
 	storetest.MustAddTeamMember(t, s, f.ops, rita, "responder")
 	f.restricted, _ = mustKey(t, s, f.acme, rita, false)
-	f.opsPolicy = storetest.MustInsertPolicyFixture(t, s, f.acme, "Ops policy", f.ops.ID)
-	f.barePolicy = storetest.MustInsertPolicyFixture(t, s, f.acme, "Bare policy")
-	f.theirPolicy = storetest.MustInsertPolicyFixture(t, s, other, "Their policy")
+	f.opsPolicy = storetest.MustCreatePolicy(t, s, f.acme, "Ops policy", f.owner, f.ops).ID
+	f.barePolicy = storetest.MustCreatePolicy(t, s, f.acme, "Bare policy", f.owner, nil).ID
+	f.theirPolicy = storetest.MustCreatePolicy(t, s, other, "Their policy", otherOwner, nil).ID
 	return f
 }
 
@@ -243,8 +242,6 @@ func TestServiceRoundTrip(t *testing.T) {
 func TestServiceIncludes(t *testing.T) {
 	t.Parallel()
 	f := newServiceFixture(t)
-	ada := storetest.MustCreateUser(t, f.store, f.acme, "Ada", gatehouse.RoleUser)
-	storetest.MustInsertRuleFixture(t, f.store, f.acme, f.opsPolicy, 15, ada)
 	id := f.create(t, `{"service":{"name":"Checkout","escalation_policy":{"id":"`+f.opsPolicy+`"}}}`)
 	in := decodeBody[struct{ Integration map[string]any }](t, f.send(t, "POST", "/services/"+id+"/integrations", token(f.key),
 		`{"integration":{"type":"events_api_v2_inbound_integration","name":"Alerts"}}`), 201).Integration
@@ -266,22 +263,15 @@ func TestServiceIncludes(t *testing.T) {
 	if teams := svc["teams"].([]any); len(teams) != 1 || teams[0].(map[string]any)["type"] != "team" || teams[0].(map[string]any)["default_role"] != "manager" {
 		t.Errorf("include[]=teams = %v, want the whole Ops team", teams)
 	}
-	wantPolicy := map[string]any{
-		"id": f.opsPolicy, "type": "escalation_policy", "summary": "Ops policy", "self": u + "/escalation_policies/" + f.opsPolicy,
-		"html_url": u + "/app/escalation_policies/" + f.opsPolicy, "name": "Ops policy", "description": "", "num_loops": 0.0,
-		"on_call_handoff_notifications": "if_has_services",
-		"teams":                         []any{map[string]any{"id": f.ops.ID, "type": "team_reference", "summary": "Ops", "self": u + "/teams/" + f.ops.ID, "html_url": u + "/app/teams/" + f.ops.ID}},
+	// The policy as its own GET gives it (which now lists the service).
+	wantPolicy := decodeBody[struct {
+		EscalationPolicy map[string]any `json:"escalation_policy"`
+	}](t, f.do(t, "GET", "/escalation_policies/"+f.opsPolicy, token(f.key)), 200).EscalationPolicy
+	if diff := cmp.Diff(wantPolicy, svc["escalation_policy"]); diff != "" {
+		t.Errorf("include[]=escalation_policies (-GET /escalation_policies/{id} +got):\n%s", diff)
 	}
-	policy := svc["escalation_policy"].(map[string]any)
-	rules := policy["escalation_rules"].([]any)
-	delete(policy, "escalation_rules")
-	if diff := cmp.Diff(wantPolicy, policy); diff != "" {
-		t.Errorf("include[]=escalation_policies (-want +got):\n%s", diff)
-	}
-	rule := rules[0].(map[string]any)
-	if len(rules) != 1 || rule["escalation_delay_in_minutes"] != 15.0 ||
-		!cmp.Equal(rule["targets"], []any{map[string]any{"id": ada.ID, "type": "user_reference", "summary": "Ada", "self": u + "/users/" + ada.ID, "html_url": u + "/app/users/" + ada.ID}}) {
-		t.Errorf("escalation rules = %v", rules)
+	if rules := wantPolicy["escalation_rules"].([]any); len(rules) != 1 {
+		t.Errorf("the policy's rules = %v", rules)
 	}
 }
 
@@ -296,7 +286,8 @@ func TestServiceRefusals(t *testing.T) {
 		problems                      []string
 	}{
 		{"no body", "POST", "/services", f.key, ``, 400, 2001, []string{"The request body is empty; it must be a JSON object"}},
-		{"not wrapped", "POST", "/services", f.key, `{"name":"x"}`, 400, 2001, []string{`The body must be an object with a "service" object`}},
+		{"a bare body is the service", "POST", "/services", f.key, `{"name":"x"}`, 400, 2001, []string{"Escalation policy must be given"}},
+		{"null service", "POST", "/services", f.key, `{"service":null}`, 400, 2001, []string{"service must be an object, not null"}},
 		{"wrong types", "POST", "/services", f.key, `{"service":{"name":7,"auto_resolve_timeout":"4h","escalation_policy":{"id":5},"alert_grouping_parameters":{"config":{"fields":"source"}}}}`, 400, 2001,
 			[]string{"service.name must be a string, not a number", "service.escalation_policy.id must be a string, not a number",
 				"service.auto_resolve_timeout must be an integer, not a string", "service.alert_grouping_parameters.config.fields must be an array, not a string"}},

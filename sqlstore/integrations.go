@@ -27,14 +27,8 @@ func (sc *Scope) Integration(ctx context.Context, serviceID, id string) (*gateho
 	f.add("i.service_id = ?", serviceID)
 	f.add("i.id = ?", id)
 	sc.limitServicesToTeams(f)
-	in, err := scanIntegrationWithService(sc.store.queryRow(ctx, "SELECT "+integrationReadColumns+" FROM "+integrationFrom+f.where(), f.args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound(fmt.Sprintf("Integration %s of service %s", id, serviceID))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find integration: %w", err)
-	}
-	return in, nil
+	return get(ctx, sc.store, "find integration", fmt.Sprintf("Integration %s of service %s", id, serviceID), scanIntegrationWithService,
+		"SELECT "+integrationReadColumns+" FROM "+integrationFrom+f.where(), f.args...)
 }
 
 // CreateIntegration validates in and adds it to the service with serviceID,
@@ -46,7 +40,9 @@ func (sc *Scope) CreateIntegration(ctx context.Context, serviceID string, in *ga
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	restore := keep(in)
 	return sc.write(ctx, func(tx *Tx) error {
+		restore()
 		svc, err := tx.serviceRef(sc.accountID, serviceID)
 		if err != nil {
 			return err

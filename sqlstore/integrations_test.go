@@ -23,7 +23,7 @@ func TestIntegrations(t *testing.T) {
 		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
 		other, _ := storetest.MustCreateAccount(t, s, "other", gatehouse.PlanBusiness)
 		sc := asUser(s, acme, owner)
-		svc := mustService(t, sc, "Checkout", storetest.MustInsertPolicyFixture(t, s, acme, "Policy"))
+		svc := mustService(t, sc, "Checkout", storetest.MustCreatePolicy(t, s, acme, "Policy", owner, nil).ID)
 		last := lastChange(t, s)
 
 		v2 := &gatehouse.Integration{Name: "Alerts ", Type: gatehouse.IntegrationEventsV2}
@@ -66,7 +66,7 @@ func TestIntegrations(t *testing.T) {
 		_, err = sc.UpdateIntegration(ctx, svc.ID, v2.ID, func(in *gatehouse.Integration) { in.Type = "nagios_inbound_integration" })
 		wantProblem(t, err, gatehouse.CodeInvalidInput, `Type "nagios_inbound_integration" is not one Gatehouse takes events for: events_api_v2_inbound_integration or generic_events_api_inbound_integration`)
 		// The integration must be the service's.
-		other2 := mustService(t, sc, "Search", storetest.MustInsertPolicyFixture(t, s, acme, "Policy 2"))
+		other2 := mustService(t, sc, "Search", storetest.MustCreatePolicy(t, s, acme, "Policy 2", owner, nil).ID)
 		_, err = sc.UpdateIntegration(ctx, other2.ID, v2.ID, func(in *gatehouse.Integration) { in.Name = "x" })
 		wantCode(t, err, gatehouse.CodeNotFound)
 		_, err = sc.Integration(ctx, other2.ID, v2.ID)

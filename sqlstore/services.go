@@ -54,14 +54,16 @@ func (sc *Scope) Services(ctx context.Context, q ServiceQuery) (List[*gatehouse.
 	if q.Descending {
 		dir = " DESC"
 	}
-	services, err := listPage(ctx, sc.store, serviceColumns, serviceFrom, f, sc.store.byteOrder("s.name")+dir+", s.id"+dir, q.Page, scanService)
-	if err != nil {
-		return services, fmt.Errorf("list services: %w", err)
-	}
-	if err := fillServices(sc.store, sc.store.reader(ctx), services.Items); err != nil {
-		return services, err
-	}
-	return services, nil
+	var services List[*gatehouse.Service]
+	err := sc.store.view(ctx, "list services", func(ctx context.Context) error {
+		var err error
+		services, err = listPage(ctx, sc.store, serviceColumns, serviceFrom, f, sc.store.byteOrder("s.name")+dir+", s.id"+dir, q.Page, scanService)
+		if err != nil {
+			return err
+		}
+		return fillServices(sc.store, sc.store.reader(ctx), services.Items)
+	})
+	return services, err
 }
 
 // Service returns the service with that ID with its teams and
@@ -71,14 +73,19 @@ func (sc *Scope) Service(ctx context.Context, id string) (*gatehouse.Service, er
 	f.add("s.account_id = ?", sc.accountID)
 	f.add("s.id = ?", id)
 	sc.limitServicesToTeams(f)
-	s, err := scanService(sc.store.queryRow(ctx, "SELECT "+serviceColumns+" FROM "+serviceFrom+f.where(), f.args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("Service " + id)
-	}
+	var s *gatehouse.Service
+	err := sc.store.view(ctx, "find service", func(ctx context.Context) error {
+		var err error
+		s, err = scanService(sc.store.queryRow(ctx, "SELECT "+serviceColumns+" FROM "+serviceFrom+f.where(), f.args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return gatehouse.NotFound("Service " + id)
+		}
+		if err != nil {
+			return err
+		}
+		return fillServices(sc.store, sc.store.reader(ctx), []*gatehouse.Service{s})
+	})
 	if err != nil {
-		return nil, fmt.Errorf("find service: %w", err)
-	}
-	if err := fillServices(sc.store, sc.store.reader(ctx), []*gatehouse.Service{s}); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -100,7 +107,9 @@ func (sc *Scope) limitServicesToTeams(f *filter) {
 // not the account's.
 func (sc *Scope) CreateService(ctx context.Context, s *gatehouse.Service) error {
 	s.Normalize()
+	restore := keep(s)
 	return sc.write(ctx, func(tx *Tx) error {
+		restore()
 		if err := tx.checkService(sc.accountID, s, ""); err != nil {
 			return err
 		}
@@ -272,18 +281,10 @@ func (tx *Tx) checkService(accountID string, s *gatehouse.Service, exceptID stri
 	return nil
 }
 
-// queryFunc runs a query: the store's read pool or a transaction.
-type queryFunc func(query string, args ...any) (*sql.Rows, error)
-
-// reader is a queryFunc on the read pool, bound to ctx.
-func (s *Store) reader(ctx context.Context) queryFunc {
-	return func(query string, args ...any) (*sql.Rows, error) { return s.query(ctx, query, args...) }
-}
-
 // fillServices loads the teams and integrations of services: one query for
 // the teams of all their escalation policies, one for all their
 // integrations.
-func fillServices(s *Store, query queryFunc, services []*gatehouse.Service) error {
+func fillServices(s *Store, query querier, services []*gatehouse.Service) error {
 	if len(services) == 0 {
 		return nil
 	}
@@ -340,14 +341,6 @@ func fillServices(s *Store, query queryFunc, services []*gatehouse.Service) erro
 		svc.Integrations = append(svc.Integrations, in)
 	}
 	return nil
-}
-
-func anys(values []string) []any {
-	out := make([]any, len(values))
-	for i, v := range values {
-		out[i] = v
-	}
-	return out
 }
 
 func serviceRef(s *gatehouse.Service) gatehouse.Ref {
@@ -430,83 +423,32 @@ func scanService(row scanner) (*gatehouse.Service, error) {
 	return &s, nil
 }
 
-// ServicePolicy is the escalation policy of a service as a service's
-// include[]=escalation_policies shows it in full.
-type ServicePolicy struct {
-	ID                         string
-	Name                       string
-	Description                string
-	NumLoops                   int
-	OnCallHandoffNotifications string
-	Rules                      []ServicePolicyRule
-}
-
-// ServicePolicyRule is a rule of a ServicePolicy: whom it notifies, after
-// how long.
-type ServicePolicyRule struct {
-	ID                       string
-	EscalationDelayInMinutes int
-	// Targets are user references until schedules exist.
-	Targets []gatehouse.Ref
-}
-
-// ServicePolicies returns the account's escalation policies with those IDs,
-// with their rules, by ID: one query for the policies, one for all their
-// rules and targets. IDs of no policy of the account are left out.
-func (sc *Scope) ServicePolicies(ctx context.Context, ids []string) (map[string]*ServicePolicy, error) {
-	out := make(map[string]*ServicePolicy, len(ids))
+// EscalationPoliciesByID returns the account's escalation policies with
+// those IDs, with their rules, teams and services, by ID: for the services
+// whose include[]=escalation_policies expands them, one query for the
+// policies and one for each kind of detail. IDs of no policy of the account
+// are left out.
+func (sc *Scope) EscalationPoliciesByID(ctx context.Context, ids []string) (map[string]*gatehouse.EscalationPolicy, error) {
+	out := make(map[string]*gatehouse.EscalationPolicy, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := sc.store.query(ctx, "SELECT id, name, description, num_loops, on_call_handoff_notifications FROM escalation_policies "+
-		"WHERE account_id = ? AND id IN ("+placeholders(len(ids))+")", append([]any{sc.accountID}, anys(ids)...)...)
-	if err != nil {
-		return nil, fmt.Errorf("list escalation policies of services: %w", err)
-	}
-	policies, err := collect(rows, func(row scanner) (*ServicePolicy, error) {
-		p := &ServicePolicy{Rules: []ServicePolicyRule{}}
-		return p, row.Scan(&p.ID, &p.Name, &p.Description, &p.NumLoops, &p.OnCallHandoffNotifications)
+	err := sc.store.view(ctx, "find escalation policies of services", func(ctx context.Context) error {
+		rows, err := sc.store.query(ctx, "SELECT "+policyColumns+" FROM escalation_policies WHERE account_id = ? AND id IN ("+placeholders(len(ids))+")",
+			append([]any{sc.accountID}, anys(ids)...)...)
+		if err != nil {
+			return err
+		}
+		policies, err := collect(rows, scanPolicy)
+		if err != nil {
+			return err
+		}
+		for _, p := range policies {
+			out[p.ID] = p
+		}
+		return sc.store.loadPolicyDetails(sc.store.reader(ctx), policies)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list escalation policies of services: %w", err)
-	}
-	for _, p := range policies {
-		out[p.ID] = p
-	}
-
-	rows, err = sc.store.query(ctx, "SELECT r.policy_id, r.id, r.escalation_delay_in_minutes, t.target_type, u.id, u.name "+
-		"FROM escalation_rules r LEFT JOIN escalation_rule_targets t ON t.rule_id = r.id LEFT JOIN users u ON u.id = t.user_id "+
-		"WHERE r.account_id = ? AND r.policy_id IN ("+placeholders(len(ids))+") ORDER BY r.policy_id, r.position, t.position",
-		append([]any{sc.accountID}, anys(ids)...)...)
-	if err != nil {
-		return nil, fmt.Errorf("list escalation rules of services: %w", err)
-	}
-	type ruleTarget struct {
-		policyID, ruleID                string
-		delay                           int
-		targetType, userID, userSummary sql.NullString
-	}
-	targets, err := collect(rows, func(row scanner) (ruleTarget, error) {
-		var rt ruleTarget
-		return rt, row.Scan(&rt.policyID, &rt.ruleID, &rt.delay, &rt.targetType, &rt.userID, &rt.userSummary)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list escalation rules of services: %w", err)
-	}
-	for _, rt := range targets {
-		p := out[rt.policyID]
-		if p == nil {
-			continue
-		}
-		if n := len(p.Rules); n == 0 || p.Rules[n-1].ID != rt.ruleID {
-			p.Rules = append(p.Rules, ServicePolicyRule{ID: rt.ruleID, EscalationDelayInMinutes: rt.delay, Targets: []gatehouse.Ref{}})
-		}
-		if rt.targetType.Valid {
-			r := &p.Rules[len(p.Rules)-1]
-			r.Targets = append(r.Targets, gatehouse.Ref{Type: rt.targetType.String, ID: rt.userID.String, Summary: rt.userSummary.String})
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 // decodeSettings decodes the JSON parameters of a service's row into s.

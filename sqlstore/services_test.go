@@ -78,12 +78,13 @@ func TestServices(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
-		other, _ := storetest.MustCreateAccount(t, s, "other", gatehouse.PlanBusiness)
+		other, otherOwner := storetest.MustCreateAccount(t, s, "other", gatehouse.PlanBusiness)
 		sc := asUser(s, acme, owner)
 		ops, dbas := mustTeam(t, sc, "Ops"), mustTeam(t, sc, "DBAs")
-		opsPolicy := storetest.MustInsertPolicyFixture(t, s, acme, "Ops policy", ops.ID, dbas.ID)
-		barePolicy := storetest.MustInsertPolicyFixture(t, s, acme, "Bare policy")
-		theirPolicy := storetest.MustInsertPolicyFixture(t, s, other, "Their policy")
+		opsPolicy := storetest.MustCreatePolicy(t, s, acme, "Ops policy", owner, ops).ID
+		dbaPolicy := storetest.MustCreatePolicy(t, s, acme, "DBA policy", owner, dbas).ID
+		barePolicy := storetest.MustCreatePolicy(t, s, acme, "Bare policy", owner, nil).ID
+		theirPolicy := storetest.MustCreatePolicy(t, s, other, "Their policy", otherOwner, nil).ID
 		last := lastChange(t, s)
 
 		checkout := &gatehouse.Service{Name: " Checkout ", Description: "Takes the money", EscalationPolicy: gatehouse.Ref{ID: opsPolicy},
@@ -93,7 +94,7 @@ func TestServices(t *testing.T) {
 		}
 		if checkout.Name != "Checkout" || checkout.Status != "active" || checkout.AcknowledgementTimeout != nil || *checkout.AutoResolveTimeout != 14400 ||
 			checkout.EscalationPolicy != (gatehouse.Ref{Type: "escalation_policy_reference", ID: opsPolicy, Summary: "Ops policy"}) ||
-			!cmp.Equal(teamNamesOf(checkout), []string{"DBAs", "Ops"}) || len(checkout.Integrations) != 0 || len(checkout.ID) != 7 {
+			!cmp.Equal(teamNamesOf(checkout), []string{"Ops"}) || len(checkout.Integrations) != 0 || len(checkout.ID) != 7 {
 			t.Errorf("created service = %+v", checkout)
 		}
 		got, err := sc.Service(ctx, checkout.ID)
@@ -103,9 +104,10 @@ func TestServices(t *testing.T) {
 		if diff := cmp.Diff(checkout, got); diff != "" {
 			t.Errorf("Service after CreateService (-created +read):\n%s", diff)
 		}
-		for _, name := range []string{"search", "Billing", "api", "Édition"} {
+		for _, name := range []string{"search", "Billing", "api"} {
 			mustService(t, sc, name, barePolicy)
 		}
+		mustService(t, sc, "Édition", dbaPolicy)
 
 		wantProblem(t, sc.CreateService(ctx, &gatehouse.Service{Name: "Checkout", EscalationPolicy: gatehouse.Ref{ID: barePolicy}}), gatehouse.CodeInvalidInput, "Name has already been taken")
 		wantProblem(t, sc.CreateService(ctx, &gatehouse.Service{Name: "x", EscalationPolicy: gatehouse.Ref{ID: theirPolicy}}), gatehouse.CodeInvalidInput,
@@ -140,7 +142,8 @@ func TestServices(t *testing.T) {
 			{sqlstore.ServiceQuery{Query: "%"}, nil},
 			{sqlstore.ServiceQuery{Name: "api"}, []string{"api"}},
 			{sqlstore.ServiceQuery{Name: "API"}, nil},
-			{sqlstore.ServiceQuery{TeamIDs: []string{dbas.ID}}, []string{"Checkout"}},
+			{sqlstore.ServiceQuery{TeamIDs: []string{dbas.ID}}, []string{"Édition"}},
+			{sqlstore.ServiceQuery{TeamIDs: []string{dbas.ID, ops.ID}}, []string{"Checkout", "Édition"}},
 			{sqlstore.ServiceQuery{TeamIDs: []string{"PNOPE00"}}, nil},
 		} {
 			if diff := cmp.Diff(tt.want, serviceNames(list(tt.q))); diff != "" {
@@ -185,8 +188,8 @@ func TestServices(t *testing.T) {
 		_, err = theirs.UpdateService(ctx, checkout.ID, func(s *gatehouse.Service) { s.Name = "stolen" })
 		wantCode(t, err, gatehouse.CodeNotFound)
 		wantCode(t, theirs.DeleteService(ctx, checkout.ID), gatehouse.CodeNotFound)
-		if got, err := theirs.ServicePolicies(ctx, []string{opsPolicy}); err != nil || len(got) != 0 {
-			t.Errorf("another account's ServicePolicies = %v, %v; want none", got, err)
+		if got, err := theirs.EscalationPoliciesByID(ctx, []string{opsPolicy}); err != nil || len(got) != 0 {
+			t.Errorf("another account's EscalationPoliciesByID = %v, %v; want none", got, err)
 		}
 
 		records, _, err := s.AuditRecords(ctx, acme.ID, sqlstore.AuditQuery{RootType: "service_reference", RootID: checkout.ID})
@@ -232,7 +235,7 @@ func TestServiceIntegrationsGoWithTheService(t *testing.T) {
 		ctx := context.Background()
 		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
 		sc := asUser(s, acme, owner)
-		svc := mustService(t, sc, "Checkout", storetest.MustInsertPolicyFixture(t, s, acme, "Policy"))
+		svc := mustService(t, sc, "Checkout", storetest.MustCreatePolicy(t, s, acme, "Policy", owner, nil).ID)
 		var made []string
 		for _, typ := range []string{gatehouse.IntegrationGenericEvents, gatehouse.IntegrationEventsV2} {
 			in := &gatehouse.Integration{Type: typ}
@@ -285,12 +288,12 @@ func TestServicesOfRestrictedAccessUsers(t *testing.T) {
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
-		acme, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
 		cli := s.Scope(acme.ID, sqlstore.CLI(acme))
 		ops, dbas := mustTeam(t, cli, "Ops"), mustTeam(t, cli, "DBAs")
-		mine := mustService(t, cli, "Mine", storetest.MustInsertPolicyFixture(t, s, acme, "Ops policy", ops.ID))
-		notMine := mustService(t, cli, "Not mine", storetest.MustInsertPolicyFixture(t, s, acme, "DBA policy", dbas.ID))
-		mustService(t, cli, "Nobody's", storetest.MustInsertPolicyFixture(t, s, acme, "Bare policy"))
+		mine := mustService(t, cli, "Mine", storetest.MustCreatePolicy(t, s, acme, "Ops policy", owner, ops).ID)
+		notMine := mustService(t, cli, "Not mine", storetest.MustCreatePolicy(t, s, acme, "DBA policy", owner, dbas).ID)
+		mustService(t, cli, "Nobody's", storetest.MustCreatePolicy(t, s, acme, "Bare policy", owner, nil).ID)
 		in := &gatehouse.Integration{Type: gatehouse.IntegrationEventsV2}
 		if err := cli.CreateIntegration(ctx, notMine.ID, in); err != nil {
 			t.Fatal(err)
@@ -320,33 +323,33 @@ func TestServicesOfRestrictedAccessUsers(t *testing.T) {
 	})
 }
 
-func TestServicePolicies(t *testing.T) {
+func TestEscalationPoliciesByID(t *testing.T) {
 	t.Parallel()
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
 		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
-		ada := storetest.MustCreateUser(t, s, acme, "ada", gatehouse.RoleUser)
-		policy := storetest.MustInsertPolicyFixture(t, s, acme, "Policy")
-		storetest.MustInsertRuleFixture(t, s, acme, policy, 10, owner, ada)
-		storetest.MustInsertRuleFixture(t, s, acme, policy, 30, ada)
-		bare := storetest.MustInsertPolicyFixture(t, s, acme, "Bare")
-		got, err := asUser(s, acme, owner).ServicePolicies(ctx, []string{policy, bare, "PNOPE00"})
+		sc := asUser(s, acme, owner)
+		ops := mustTeam(t, sc, "Ops")
+		policy := storetest.MustCreatePolicy(t, s, acme, "Policy", owner, ops)
+		bare := storetest.MustCreatePolicy(t, s, acme, "Bare", owner, nil)
+		svc := mustService(t, sc, "Checkout", policy.ID)
+		got, err := sc.EscalationPoliciesByID(ctx, []string{policy.ID, bare.ID, "PNOPE00"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		userRef := func(u *gatehouse.User) gatehouse.Ref {
-			return gatehouse.Ref{Type: "user_reference", ID: u.ID, Summary: u.Name}
+		// The policies as the policies' own read gives them.
+		for _, want := range []*gatehouse.EscalationPolicy{policy, bare} {
+			read, err := sc.EscalationPolicy(ctx, want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(read, got[want.ID]); diff != "" {
+				t.Errorf("EscalationPoliciesByID[%s] (-EscalationPolicy +got):\n%s", want.Name, diff)
+			}
 		}
-		want := map[string]*sqlstore.ServicePolicy{
-			policy: {ID: policy, Name: "Policy", OnCallHandoffNotifications: "if_has_services", Rules: []sqlstore.ServicePolicyRule{
-				{ID: got[policy].Rules[0].ID, EscalationDelayInMinutes: 10, Targets: []gatehouse.Ref{userRef(owner), userRef(ada)}},
-				{ID: got[policy].Rules[1].ID, EscalationDelayInMinutes: 30, Targets: []gatehouse.Ref{userRef(ada)}},
-			}},
-			bare: {ID: bare, Name: "Bare", OnCallHandoffNotifications: "if_has_services", Rules: []sqlstore.ServicePolicyRule{}},
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("ServicePolicies (-want +got):\n%s", diff)
+		if len(got) != 2 || len(got[policy.ID].Services) != 1 || got[policy.ID].Services[0].ID != svc.ID {
+			t.Errorf("EscalationPoliciesByID = %v, want the two policies, the first used by the service", got)
 		}
 	})
 }

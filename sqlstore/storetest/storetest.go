@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
@@ -74,8 +72,6 @@ func Open(t testing.TB, cfg sqlstore.Config) *sqlstore.Store {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	configs.Store(s, cfg)
-	t.Cleanup(func() { configs.Delete(s) })
 	return s
 }
 
@@ -157,79 +153,19 @@ func MustAddTeamMember(t testing.TB, s *sqlstore.Store, team *gatehouse.Team, u 
 	}
 }
 
-// configs remembers the configuration each store of Open was opened with,
-// for the fixtures below that write rows no Scope method writes yet.
-var configs sync.Map // *sqlstore.Store → sqlstore.Config
-
-// MustInsertPolicyFixture is a FIXTURE until escalation policies have their
-// Scope methods: it inserts a bare escalation policy (no rules) named name
-// into account a of s, belonging to the teams with teamIDs, straight into
-// the database, and returns its ID. s must come from Open (or EachStore).
-func MustInsertPolicyFixture(t testing.TB, s *sqlstore.Store, a *gatehouse.Account, name string, teamIDs ...string) string {
+// MustCreatePolicy creates in account a an escalation policy named name with
+// one rule that notifies target after 30 minutes, belonging to team when it
+// is not nil, for tests.
+func MustCreatePolicy(t testing.TB, s *sqlstore.Store, a *gatehouse.Account, name string, target *gatehouse.User, team *gatehouse.Team) *gatehouse.EscalationPolicy {
 	t.Helper()
-	cfg, ok := configs.Load(s)
-	if !ok {
-		t.Fatal("MustInsertPolicyFixture: the store was not opened by storetest.Open")
+	p := &gatehouse.EscalationPolicy{Name: name, Rules: []gatehouse.EscalationRule{
+		{DelayInMinutes: 30, Targets: []gatehouse.EscalationTarget{{Type: gatehouse.TargetUser, ID: target.ID}}},
+	}}
+	if team != nil {
+		p.Teams = []*gatehouse.Team{team}
 	}
-	return MustInsertPolicyFixtureAt(t, cfg.(sqlstore.Config), a.ID, name, teamIDs...)
-}
-
-// MustInsertPolicyFixtureAt is MustInsertPolicyFixture on the database cfg
-// names, which a running server may be using (as in e2e tests), for the
-// account with accountID.
-func MustInsertPolicyFixtureAt(t testing.TB, cfg sqlstore.Config, accountID, name string, teamIDs ...string) string {
-	t.Helper()
-	db, mark := fixtureDB(t, cfg)
-	defer db.Close()
-	id := gatehouse.NewID()
-	if _, err := db.Exec(fmt.Sprintf("INSERT INTO escalation_policies (id, account_id, name, created_at) VALUES (%s, %s, %s, %s)", mark(1), mark(2), mark(3), mark(4)),
-		id, accountID, name, time.Now().UnixMicro()); err != nil {
-		t.Fatalf("MustInsertPolicyFixture(%s): %v", name, err)
+	if err := s.Scope(a.ID, sqlstore.CLI(a)).CreateEscalationPolicy(context.Background(), p); err != nil {
+		t.Fatalf("CreateEscalationPolicy(%s): %v", name, err)
 	}
-	for _, team := range teamIDs {
-		if _, err := db.Exec(fmt.Sprintf("INSERT INTO escalation_policy_teams (policy_id, team_id) VALUES (%s, %s)", mark(1), mark(2)), id, team); err != nil {
-			t.Fatalf("MustInsertPolicyFixture(%s) in team %s: %v", name, team, err)
-		}
-	}
-	return id
-}
-
-// MustInsertRuleFixture is a FIXTURE until escalation policies have their
-// Scope methods: it appends to the policy with policyID (of account a) a rule
-// that notifies users after delay minutes, straight into the database.
-func MustInsertRuleFixture(t testing.TB, s *sqlstore.Store, a *gatehouse.Account, policyID string, delay int, users ...*gatehouse.User) {
-	t.Helper()
-	cfg, ok := configs.Load(s)
-	if !ok {
-		t.Fatal("MustInsertRuleFixture: the store was not opened by storetest.Open")
-	}
-	db, mark := fixtureDB(t, cfg.(sqlstore.Config))
-	defer db.Close()
-	ruleID := gatehouse.NewID()
-	if _, err := db.Exec(fmt.Sprintf("INSERT INTO escalation_rules (id, account_id, policy_id, position, escalation_delay_in_minutes) "+
-		"SELECT %s, %s, %s, COUNT(*), %s FROM escalation_rules WHERE policy_id = %s", mark(1), mark(2), mark(3), mark(4), mark(5)),
-		ruleID, a.ID, policyID, delay, policyID); err != nil {
-		t.Fatalf("MustInsertRuleFixture: %v", err)
-	}
-	for i, u := range users {
-		if _, err := db.Exec(fmt.Sprintf("INSERT INTO escalation_rule_targets (rule_id, position, target_type, user_id) VALUES (%s, %s, 'user_reference', %s)",
-			mark(1), mark(2), mark(3)), ruleID, i, u.ID); err != nil {
-			t.Fatalf("MustInsertRuleFixture: %v", err)
-		}
-	}
-}
-
-// fixtureDB opens a connection of its own to the database cfg names, for
-// the fixtures, and returns how its queries mark the nth argument.
-func fixtureDB(t testing.TB, cfg sqlstore.Config) (*sql.DB, func(int) string) {
-	t.Helper()
-	driver, dsn, mark := "sqlite", "file:"+filepath.Join(cfg.DataDir, "gatehouse.db")+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)", func(int) string { return "?" }
-	if cfg.DatabaseURL != "" {
-		driver, dsn, mark = "pgx", cfg.DatabaseURL, func(n int) string { return fmt.Sprintf("$%d", n) }
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatalf("open the fixtures' connection: %v", err)
-	}
-	return db, mark
+	return p
 }
