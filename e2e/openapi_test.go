@@ -400,15 +400,17 @@ func markNullable(raw []byte) ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-// included are the properties of the Service that include[] expands from
-// references to whole objects, and the schemas of those objects. The
-// description says so of integrations ("If integrations is passed as an
-// argument, these are full objects - otherwise, these are references") and
-// lists the include[] values, but its schemas allow only references.
-var included = []struct{ property, reference, object string }{
-	{"integrations", "IntegrationReference", "Integration"},
-	{"teams", "TeamReference", "Team"},
-	{"escalation_policy", "EscalationPolicyReference", "EscalationPolicy"},
+// included are the properties that include[] expands from references to
+// whole objects, with the schemas of both. The description lists those
+// include[] values, and says so of a service's integrations ("If
+// integrations is passed as an argument, these are full objects -
+// otherwise, these are references"), but its schemas allow only references.
+var included = []struct{ schema, property, reference, object string }{
+	{"Service", "integrations", "IntegrationReference", "Integration"},
+	{"Service", "teams", "TeamReference", "Team"},
+	{"Service", "escalation_policy", "EscalationPolicyReference", "EscalationPolicy"},
+	{"Integration", "service", "ServiceReference", "Service"},
+	{"Integration", "vendor", "VendorReference", "Vendor"},
 }
 
 // allowIncluded lets each property of included be the reference or the
@@ -420,12 +422,12 @@ func allowIncluded(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
-	service, _ := schemas["Service"].(map[string]any)
-	parts, _ := service["allOf"].([]any)
 	for _, inc := range included {
-		if _, ok := schemas[inc.object]; !ok {
-			return nil, fmt.Errorf("no schema %s", inc.object)
+		schema, _ := schemas[inc.schema].(map[string]any)
+		if _, ok := schemas[inc.object]; !ok || schema == nil {
+			return nil, fmt.Errorf("no schema %s or %s", inc.schema, inc.object)
 		}
+		parts, _ := schema["allOf"].([]any)
 		ref := "#/components/schemas/" + inc.reference
 		either := map[string]any{"anyOf": []any{
 			map[string]any{"$ref": ref},
@@ -445,12 +447,12 @@ func allowIncluded(raw []byte) ([]byte, error) {
 			case items != nil && items["$ref"] == ref:
 				prop["items"] = either
 			default:
-				return nil, fmt.Errorf("Service.%s is not a %s", inc.property, inc.reference)
+				return nil, fmt.Errorf("%s.%s is not a %s", inc.schema, inc.property, inc.reference)
 			}
 			found = true
 		}
 		if !found {
-			return nil, fmt.Errorf("no property Service.%s", inc.property)
+			return nil, fmt.Errorf("no property %s.%s", inc.schema, inc.property)
 		}
 	}
 	return json.Marshal(doc)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"regexp"
 	"testing"
 
@@ -254,5 +255,74 @@ func TestClientVendorsAndPriorities(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"P1", "P2", "P3", "P4", "P5"}, got); diff != "" {
 		t.Errorf("ListPrioritiesWithContext (-want +got):\n%s", diff)
+	}
+}
+
+// TestSpecConformanceServices checks requests as PagerDuty documents them,
+// and the answers, against its description: services, their integrations,
+// vendors, priorities and a service's audit trail.
+func TestSpecConformanceServices(t *testing.T) {
+	t.Parallel()
+	doc := loadSpec(t)
+	s := startServer(t)
+	c := newSpecClient(t, doc, s)
+	client := newClient(t, s, s.Key)
+	team, err := client.CreateTeamWithContext(t.Context(), &pagerduty.Team{Name: "Ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policyID := s.policy(t, client, "Ops policy", team.ID)
+
+	// PagerDuty's own example, without the support hours Gatehouse does not
+	// have yet.
+	x := c.doWithReferences(t, "POST", "/services", s.Key, []byte(`{"service":{"type":"service","name":"My Web App","description":"My cool web application that does things.",
+		"auto_resolve_timeout":14400,"acknowledgement_timeout":600,"status":"active","escalation_policy":{"id":"`+policyID+`","type":"escalation_policy_reference"},
+		"incident_urgency_rule":{"type":"constant","urgency":"high"},"alert_creation":"create_alerts_and_incidents",
+		"alert_grouping_parameters":{"type":"time","config":{"timeout":2}},"auto_pause_notifications_parameters":{"enabled":true,"timeout":300}}}`))
+	if x.status != 201 {
+		t.Fatalf("POST /services → %d %s, want 201", x.status, x.body)
+	}
+	x.conforms(t)
+	var created struct{ Service struct{ ID string } }
+	if err := json.Unmarshal(x.body, &created); err != nil {
+		t.Fatal(err)
+	}
+	id := created.Service.ID
+	x = c.doWithReferences(t, "POST", "/services/"+id+"/integrations", s.Key, []byte(`{"integration":{"type":"events_api_v2_inbound_integration","name":"Events V2"}}`))
+	if x.status != 201 {
+		t.Fatalf("POST /services/{id}/integrations → %d %s, want 201", x.status, x.body)
+	}
+	x.conforms(t)
+	var integration struct{ Integration struct{ ID string } }
+	if err := json.Unmarshal(x.body, &integration); err != nil {
+		t.Fatal(err)
+	}
+	iid := integration.Integration.ID
+
+	for _, tt := range []struct {
+		method, path, body string
+		wantStatus         int
+	}{
+		{"GET", "/services", "", 200},
+		{"GET", "/services?query=web&team_ids[]=" + team.ID + "&sort_by=name:desc&total=true&include[]=integrations&include[]=teams&include[]=escalation_policies", "", 200},
+		{"GET", "/services/" + id + "?include[]=integrations&include[]=auto_pause_notifications_parameters", "", 200},
+		{"GET", "/services/PNOPE00", "", 404},
+		{"PUT", "/services/" + id, `{"service":{"type":"service","name":"My Web App 2","escalation_policy":{"id":"` + policyID + `","type":"escalation_policy_reference"},"acknowledgement_timeout":null}}`, 200},
+		{"POST", "/services", `{"service":{"type":"service","name":"x","escalation_policy":{"id":"PNOPE00","type":"escalation_policy_reference"}}}`, 400},
+		{"POST", "/services/" + id + "/integrations", `{"integration":{"type":"generic_events_api_inbound_integration","name":"Events V1","vendor":{"id":"PVNDNAG","type":"vendor_reference"}}}`, 201},
+		{"GET", "/services/" + id + "/integrations/" + iid + "?include[]=services&include[]=vendors", "", 200},
+		{"PUT", "/services/" + id + "/integrations/" + iid, `{"integration":{"type":"events_api_v2_inbound_integration","name":"Renamed"}}`, 200},
+		{"POST", "/services/" + id + "/integrations", `{"integration":{"type":"generic_email_inbound_integration","name":"Email"}}`, 400},
+		{"GET", "/vendors?limit=3&offset=1&total=true", "", 200},
+		{"GET", "/priorities", "", 200},
+		{"GET", "/services/" + id + "/audit/records", "", 200},
+		{"DELETE", "/services/" + id, "", 204},
+	} {
+		x := c.doWithReferences(t, tt.method, tt.path, s.Key, []byte(tt.body))
+		if x.status != tt.wantStatus {
+			t.Errorf("%s %s → %d %s, want %d", tt.method, tt.path, x.status, x.body, tt.wantStatus)
+			continue
+		}
+		x.conforms(t)
 	}
 }

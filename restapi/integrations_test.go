@@ -130,6 +130,35 @@ func TestIntegrationsAPI(t *testing.T) {
 		t.Errorf("the refusals changed the key")
 	}
 
+	// The service's audit trail tells what happened to it and to its
+	// integrations, never a key.
+	trail := f.do(t, "GET", "/services/"+sid+"/audit/records?actions[]=update", token(f.key))
+	records := decodeBody[struct {
+		Records []struct {
+			Action       string
+			RootResource reference `json:"root_resource"`
+			Details      struct {
+				Fields     []gatehouse.AuditField
+				References []struct {
+					Name  string
+					Added []reference
+				}
+			}
+		}
+	}](t, trail, 200).Records
+	if len(records) != 5 { // 3 integrations made, a key drawn anew, a name changed
+		t.Fatalf("GET /services/{id}/audit/records?actions[]=update = %d records, want 5: %s", len(records), trail.Body)
+	}
+	if r := records[4]; r.RootResource.ID != sid || len(r.Details.References) != 1 || r.Details.References[0].Added[0].ID != id {
+		t.Errorf("the record of the first integration = %+v", r)
+	}
+	for _, key := range []string{created.IntegrationKey, regenerated.IntegrationKey} {
+		if strings.Contains(trail.Body, key) {
+			t.Errorf("the audit trail holds an integration key: %s", trail.Body)
+		}
+	}
+	wantError(t, f.do(t, "GET", "/services/"+sid+"/audit/records", token(f.otherKey)), 404, gatehouse.CodeNotFound, "")
+
 	if r := f.do(t, "DELETE", base+"/"+id, token(f.manager)); r.Status != 204 || r.Body != "" {
 		t.Errorf("DELETE integration = %d %q", r.Status, r.Body)
 	}

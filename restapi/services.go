@@ -297,3 +297,10 @@ func updateService(r *request) (int, any, error) {
 func deleteService(r *request) (int, any, error) {
 	return http.StatusNoContent, nil, r.scope().DeleteService(r.ctx, r.http.PathValue("id"))
 }
+
+// serviceExists is the check of GET /services/{id}/audit/records: the
+// service must be one the request's principal sees.
+func serviceExists(r *request, id string) error {
+	_, err := r.scope().Service(r.ctx, id)
+	return err
+}
