@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/fault"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/restapi"
@@ -199,9 +200,7 @@ func newLimiter(url string, logger *slog.Logger) (ratelimit.Limiter, error) {
 		Primary:   ratelimit.NewRedis(redis.NewClient(opts)),
 		Secondary: ratelimit.NewMemory(),
 		Cooldown:  10 * time.Second,
-		OnFailure: func(err error) {
-			logger.Warn("Redis rate limiter failed; limiting in memory on this node for 10s", "err", err)
-		},
+		Fault:     &fault.Tracker{Logger: logger, What: "Redis rate limiter"},
 	}, nil
 }
 
