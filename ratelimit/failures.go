@@ -11,7 +11,7 @@ import (
 )
 
 // DefaultMaxAddrs is how many client addresses NewFailures tracks when told
-// no number: about 3 MB at most.
+// no number: about 5 MB at most.
 const DefaultMaxAddrs = 100_000
 
 const (
@@ -47,7 +47,7 @@ const (
 // database. Sharing it through Redis would put a round trip on the path of
 // every failure, during the very floods it is meant to absorb.
 //
-// Memory is bounded: at most maxAddrs addresses are tracked, about 30 bytes
+// Memory is bounded: at most maxAddrs addresses are tracked, under 50 bytes
 // each. An address that has failed half its allowance is protected (up to
 // half of maxAddrs), so a flood of addresses that fail a few times each can
 // only evict one another, never an address that is blocked or nearly so.

@@ -56,13 +56,20 @@ func (m *Memory) len() int {
 // touchAllShards makes one request in each shard of m, under fresh keys.
 func touchAllShards(t *testing.T, m *Memory, limit Limit) {
 	t.Helper()
+	touchShards(t, m, m.keys.seed, limit)
+}
+
+// touchShards makes one request of l in each shard of a table with seed,
+// under fresh keys.
+func touchShards(t *testing.T, l Limiter, seed maphash.Seed, limit Limit) {
+	t.Helper()
 	var touched [shardCount]bool
 	for i, left := 0, shardCount; left > 0; i++ {
 		key := fmt.Sprintf("touch-%d", i)
-		if j := maphash.String(m.keys.seed, key) & (shardCount - 1); !touched[j] {
+		if j := maphash.String(seed, key) & (shardCount - 1); !touched[j] {
 			touched[j] = true
 			left--
-			mustAllow(t, m, key, limit)
+			mustAllowL(t, l, key, limit)
 		}
 	}
 }

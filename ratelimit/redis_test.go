@@ -159,6 +159,34 @@ func TestRedisLeases(t *testing.T) {
 	}
 }
 
+// TestRedisDropsIdleLeases: a node forgets a key once its lease has lapsed
+// and no refusal is remembered, so its memory follows the keys in use.
+func TestRedisDropsIdleLeases(t *testing.T) {
+	t.Parallel()
+	r := NewRedis(newTestRedis(t))
+	clock := &fakeClock{now: time.Now()}
+	r.Now = clock.Now
+	prefix := uniqueKey(t)
+	leased, refused := Limit{Rate: 6400, Period: time.Hour}, Limit{Rate: 1, Period: time.Hour}
+	const keys = 1000
+	for i := range keys {
+		mustAllowL(t, r, fmt.Sprint(prefix, i), leased)
+	}
+	mustAllowL(t, r, prefix+"/refused", refused)
+	if got := mustAllowL(t, r, prefix+"/refused", refused); got.Allowed {
+		t.Fatalf("second request under %v = %+v, want refused", refused, got)
+	}
+	if got := r.Stats().Keys; got != keys+1 {
+		t.Fatalf("Stats().Keys = %d, want %d", got, keys+1)
+	}
+	clock.Advance(sweepInterval)
+	touchShards(t, r, r.keys.seed, leased)
+	// The touches leased; the refused key waits for its hour.
+	if got, want := r.Stats().Keys, shardCount+1; got != want {
+		t.Errorf("Stats().Keys after a sweep = %d, want %d", got, want)
+	}
+}
+
 // TestRedisRefusalsAreLocal: once Redis refused, the node refuses the key
 // without asking again until the refusal's Retry-After.
 func TestRedisRefusalsAreLocal(t *testing.T) {
@@ -316,5 +344,22 @@ func TestRedisOvershootAcrossNodes(t *testing.T) {
 	}
 	if refused == 0 {
 		t.Errorf("no request refused: the test did not reach the limit")
+	}
+}
+
+// TestRedisLeasedAllowDoesNotAllocate is not parallel: AllocsPerRun counts
+// every goroutine's allocations.
+func TestRedisLeasedAllowDoesNotAllocate(t *testing.T) {
+	r := NewRedis(newTestRedis(t))
+	key, limit := uniqueKey(t), Limit{Rate: 1 << 30, Period: time.Second}
+	mustAllowL(t, r, key, limit)
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := r.Allow(ctx, key, limit); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 || r.Stats().RedisCalls != 1 {
+		t.Errorf("Allow from a lease: %v allocations, %d round trips in all; want 0 and 1", allocs, r.Stats().RedisCalls)
 	}
 }
