@@ -24,7 +24,7 @@ const (
 )
 
 // Redis is a Limiter shared by every node that uses the same Redis: a key's
-// TAT lives in Redis (the GCRA of redis_rate, with Redis's clock), and each
+// TAT lives in Redis (a Lua script runs the GCRA on Redis's clock), and each
 // node leases small parts of a key's allowance from it, so that most
 // requests are decided in the process without a round trip.
 //
@@ -42,9 +42,10 @@ const (
 //   - Leased requests count in Redis when leased, so over any time window
 //     the nodes together allow at most N·L requests more than one GCRA would
 //     (requests leased before the window and used in it), and in the long
-//     run no more at all. They may also refuse up to N·L requests a single
-//     GCRA would allow (leased on other nodes, or lapsed). For 960 a minute
-//     and 3 nodes: 45 requests, 4.7% of the allowance.
+//     run no more at all. For 960 a minute and 3 nodes: 45 requests, 4.7%
+//     of the allowance. They may also refuse requests a single GCRA would
+//     allow: up to N·L leased on other nodes or lapsed, and those that come
+//     free in the L-1 intervals after Redis refused.
 //   - Remaining and ResetAfter are this node's view at its last round trip
 //     for the key, moved on by what it allowed since: exact for a key that
 //     only this node serves, and otherwise high by what other nodes used

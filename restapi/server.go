@@ -215,11 +215,15 @@ func (s *Server) lookupKey(ctx context.Context, hash [32]byte, now time.Time, ca
 }
 
 // rateLimit draws one request from p's allowance and sets PagerDuty's rate
-// limit headers. It answers 429 and returns false when none is left. When the
-// limiter fails (Redis down), the request goes through: a limit is not worth
-// an outage.
+// limit headers. It answers 429 and returns false when none is left, and
+// returns false without answering when the client hung up. When the limiter
+// fails (Redis down), the request goes through: a limit is not worth an
+// outage.
 func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *access.Principal) bool {
 	res, err := s.cfg.Limiter.Allow(r.Context(), p.RateLimitKey, s.limit)
+	if err != nil && r.Context().Err() != nil {
+		return false
+	}
 	if err != nil {
 		s.logger.Warn("rate limiter failed; request allowed", "err", err)
 		return true
