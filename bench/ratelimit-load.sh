@@ -13,7 +13,8 @@
 #
 #   bash bench/ratelimit-load.sh [seconds per run, default 10] [connections, default 32] [keys, default 200] [rounds, default 3]
 #
-# GATEHOUSE_BENCH_REDIS_URL names the Redis (default redis://127.0.0.1:6379/0).
+# GATEHOUSE_BENCH_REDIS_URL names the Redis (default redis://127.0.0.1:6379/0),
+# GATEHOUSE_BENCH_ADDR the server's address (default 127.0.0.1:18190).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
@@ -42,10 +43,15 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$work/gatehouse" ./cmd/gatehouse
-addr=127.0.0.1:18090
+addr=${GATEHOUSE_BENCH_ADDR:-127.0.0.1:18190}
 
+# wait_up waits for the server just started, and fails if it stopped (the
+# address taken, say) rather than measure another server.
 wait_up() {
 	for _ in $(seq 100); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			break
+		fi
 		curl -fsS -o /dev/null "http://$addr/healthz" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -57,6 +63,10 @@ wait_up() {
 # start LIMIT [--redis-url URL]: a server on $addr over $work/data.
 start() {
 	stop
+	if curl -fsS -o /dev/null "http://$addr/healthz" 2>/dev/null; then
+		echo "something already answers at $addr; set GATEHOUSE_BENCH_ADDR" >&2
+		exit 1
+	fi
 	GOMAXPROCS=1 "$work/gatehouse" serve --addr "$addr" --data-dir "$work/data" \
 		--rest-rate-limit "$1" --log-format json "${@:2}" >"$work/serve.out" 2>"$work/serve.err" &
 	pid=$!
