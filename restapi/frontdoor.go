@@ -21,11 +21,11 @@ import (
 // flood of made-up keys from one address is refused before it reaches the
 // store. The per-address limiter of package ratelimit implements it.
 type AuthFailures interface {
-	// Blocked reports whether addr has failed too often, and when it may
-	// try again.
-	Blocked(ctx context.Context, addr netip.Addr) (retryAfter time.Duration, blocked bool)
-	// Failed records a failed authentication from addr.
-	Failed(ctx context.Context, addr netip.Addr)
+	// Blocked reports whether addr has failed too often at now, and when it
+	// may try again.
+	Blocked(addr netip.Addr, now time.Time) (retryAfter time.Duration, blocked bool)
+	// Fail records a failed authentication from addr at now.
+	Fail(addr netip.Addr, now time.Time)
 }
 
 // newKeyCache returns the cache of REST API keys: hashes to principals, nil
@@ -61,7 +61,7 @@ func (s *Server) authenticate(ctx context.Context, header []string, now time.Tim
 	p, err := s.keys.Get(ctx, access.HashKey(secret), now, from)
 	if errors.Is(err, authn.ErrUnknown) || err == nil && p == nil {
 		if s.cfg.AuthFailures != nil {
-			s.cfg.AuthFailures.Failed(ctx, from)
+			s.cfg.AuthFailures.Fail(from, now)
 		}
 		return nil, errUnknownKey
 	}
@@ -74,7 +74,7 @@ func (s *Server) beforeLookup(ctx context.Context, from netip.Addr) error {
 	if s.cfg.AuthFailures == nil {
 		return nil
 	}
-	if after, blocked := s.cfg.AuthFailures.Blocked(ctx, from); blocked {
+	if after, blocked := s.cfg.AuthFailures.Blocked(from, s.cfg.Now()); blocked {
 		return &tooManyFailures{retryAfter: after}
 	}
 	return nil
@@ -148,11 +148,15 @@ func sameIdentity(a, b *access.Identity) bool {
 }
 
 // rateLimit draws one request from p's allowance and sets PagerDuty's rate
-// limit headers. It answers 429 and returns false when none is left. When the
-// limiter fails (Redis down), the request goes through: a limit is not worth
-// an outage.
+// limit headers. It answers 429 and returns false when none is left, and
+// returns false without answering when the client hung up. When the limiter
+// fails (Redis down), the request goes through: a limit is not worth an
+// outage.
 func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, p *access.Principal) bool {
 	res, err := s.cfg.Limiter.Allow(r.Context(), p.RateLimitKey(), s.limit)
+	if err != nil && r.Context().Err() != nil {
+		return false // the client hung up: nobody to answer, nothing failed
+	}
 	if err != nil {
 		s.logger.Warn("rate limiter failed; request allowed", "err", err)
 		return true

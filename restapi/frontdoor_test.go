@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/sqlstore/storetest"
 )
@@ -106,25 +107,6 @@ func TestHungStoreAnswers503(t *testing.T) {
 	}
 }
 
-// fakeAuthFailures is a per-address failed authentication limiter that
-// blocks an address after its third failure.
-type fakeAuthFailures struct {
-	mu       sync.Mutex
-	failures map[netip.Addr]int
-}
-
-func (a *fakeAuthFailures) Blocked(ctx context.Context, addr netip.Addr) (time.Duration, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return 7 * time.Second, a.failures[addr] >= 3
-}
-
-func (a *fakeAuthFailures) Failed(ctx context.Context, addr netip.Addr) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.failures[addr]++
-}
-
 // countingStore counts its key lookups.
 type countingStore struct {
 	*sqlstore.Store
@@ -158,7 +140,8 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 	if err := s.DisableKey(context.Background(), a.ID, k.ID, gatehouse.CLIActor); err != nil {
 		t.Fatal(err)
 	}
-	failures := &fakeAuthFailures{failures: map[netip.Addr]int{}}
+	// Three failures in three minutes; the fourth waits for a minute.
+	failures := ratelimit.NewFailures(ratelimit.Limit{Rate: 3, Period: 3 * time.Minute}, 1000)
 	counting := &countingStore{Store: s}
 	srv := New(Config{Store: counting, AuthFailures: failures})
 	srv.keys.TrustUntil(time.Now().Add(time.Hour))
@@ -177,8 +160,8 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 	lookups := counting.count()
 	got := get(access.GenerateKey(gatehouse.KeyGeneral), "192.0.2.1:1002")
 	wantError(t, got, 429, gatehouse.CodeRateLimited, "Rate Limit Exceeded")
-	if got.Header.Get("Retry-After") != "7" {
-		t.Errorf("Retry-After = %q, want 7", got.Header.Get("Retry-After"))
+	if got.Header.Get("Retry-After") != "60" {
+		t.Errorf("Retry-After = %q, want 60", got.Header.Get("Retry-After"))
 	}
 	wantError(t, get(uncached, "192.0.2.1:1003"), 429, gatehouse.CodeRateLimited, "Rate Limit Exceeded")
 	if n := counting.count() - lookups; n != 0 {
@@ -190,8 +173,8 @@ func TestFailedAuthenticationsAreLimited(t *testing.T) {
 	if got := get(uncached, "192.0.2.2:1000"); got.Status != 200 {
 		t.Errorf("a key from another address = %d, want 200", got.Status)
 	}
-	if failures.failures[netip.MustParseAddr("192.0.2.1")] != 3 || len(failures.failures) != 1 {
-		t.Errorf("failures = %v, want 3 of 192.0.2.1", failures.failures)
+	if st := failures.Stats(); st.Addresses != 1 || st.Failures != 3 {
+		t.Errorf("failures = %+v, want 3 from one address (192.0.2.1)", st)
 	}
 }
 

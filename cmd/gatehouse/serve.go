@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/access"
 	"github.com/gatehouse-dev/gatehouse/authn"
 	"github.com/gatehouse-dev/gatehouse/edge"
+	"github.com/gatehouse-dev/gatehouse/fault"
 	"github.com/gatehouse-dev/gatehouse/metrics"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
@@ -39,6 +40,7 @@ type serveConfig struct {
 	redisURL       string
 	trustedProxies string
 	cacheSize      int
+	failedAuth     int
 	limits         serverLimits
 }
 
@@ -122,6 +124,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
 	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
+	fs.IntVar(&cfg.failedAuth, "failed-auth-limit", 300, "failed authentications a minute per client address before 429; 0 turns the limit off")
 	fs.IntVar(&cfg.cacheSize, "cache-size", authn.DefaultSize, "REST API keys kept in memory on this node; the least recently used go first")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For gives the client's address")
 	cfg.limits.register(fs)
@@ -140,6 +143,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	}
 	if cfg.restRateLimit < 0 {
 		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
+	}
+	if cfg.failedAuth < 0 {
+		return usagef("--failed-auth-limit must be 0 (off) or more, not %d", cfg.failedAuth)
 	}
 	if cfg.cacheSize < 1 {
 		return usagef("--cache-size must be at least 1, not %d", cfg.cacheSize)
@@ -187,14 +193,16 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	// One change feed serves the caches of every door.
 	feed := authn.NewFeed(authn.FeedConfig{Store: store, Logger: logger})
 	store.OnChange(feed.Apply)
+	failures := ratelimit.NewFailures(ratelimit.Limit{Rate: cfg.failedAuth, Period: time.Minute}, ratelimit.DefaultMaxAddrs)
 	rest := restapi.New(restapi.Config{
-		Store:       store,
-		Limiter:     limiter,
-		RateLimit:   cfg.restRateLimit,
-		ExternalURL: cfg.externalURL,
-		Logger:      logger,
-		Feed:        feed,
-		CacheSize:   cfg.cacheSize,
+		Store:        store,
+		Limiter:      limiter,
+		RateLimit:    cfg.restRateLimit,
+		ExternalURL:  cfg.externalURL,
+		Logger:       logger,
+		Feed:         feed,
+		CacheSize:    cfg.cacheSize,
+		AuthFailures: failures,
 	})
 	background, stopBackground := context.WithCancel(context.Background())
 	var backgroundWork sync.WaitGroup
@@ -206,7 +214,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	}()
 
 	reg := metrics.New()
-	registerMetrics(reg, store, feed, rest)
+	registerMetrics(reg, store, feed, rest, limiter, failures)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
 	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger}
@@ -335,9 +343,7 @@ func newLimiter(url string, logger *slog.Logger) (ratelimit.Limiter, error) {
 		Primary:   ratelimit.NewRedis(redis.NewClient(opts)),
 		Secondary: ratelimit.NewMemory(),
 		Cooldown:  10 * time.Second,
-		OnFailure: func(err error) {
-			logger.Warn("Redis rate limiter failed; limiting in memory on this node for 10s", "err", err)
-		},
+		Fault:     &fault.Tracker{Logger: logger, What: "Redis rate limiter"},
 	}, nil
 }
 
@@ -466,7 +472,7 @@ func (h opsMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // registerMetrics exposes the figures of the store, the change feed and the
 // doors' credential caches at /metrics.
-func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server) {
+func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server, limiter ratelimit.Limiter, failures *ratelimit.Failures) {
 	reg.GaugeFunc("change_feed_lag_seconds", "Seconds since the last good read of the change feed began; grows while the feed stalls.",
 		func() float64 { return feed.Lag(time.Now()).Seconds() })
 	cache := func(pick func(authn.Stats) float64) func() float64 {
@@ -483,5 +489,11 @@ func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.F
 	reg.CounterFunc("store_conflicts_total", "Writes that still lost to concurrent writers after every retry (409).", storeStat(func(s sqlstore.Stats) uint64 { return s.Conflict }))
 	reg.CounterFunc("store_internal_errors_total", "Database calls that failed with an error the store does not know.", storeStat(func(s sqlstore.Stats) uint64 { return s.Internal }))
 	reg.CounterFunc("store_canceled_total", "Database calls abandoned by their caller, such as a client that hung up.", storeStat(func(s sqlstore.Stats) uint64 { return s.Canceled }))
+	if st, ok := limiter.(interface{ Stats() ratelimit.Stats }); ok {
+		reg.CounterFunc("rate_limit_refusals_total", "Requests the rate limiter refused (429).", func() float64 { return float64(st.Stats().Refused) })
+		reg.CounterFunc("rate_limit_redis_fallbacks_total", "Times Redis failed and this node began limiting in memory.", func() float64 { return float64(st.Stats().Fallbacks) })
+	}
+	reg.GaugeFunc("failed_auth_addresses", "Client addresses whose failed authentications are counted.", func() float64 { return float64(failures.Stats().Addresses) })
+	reg.CounterFunc("failed_auth_blocked_total", "Requests refused (429) because their address failed to authenticate too often.", func() float64 { return float64(failures.Stats().Blocked) })
 	reg.CounterFunc("store_retries_total", "Transactions run again after a serialization failure, a deadlock or a taken ID.", storeStat(func(s sqlstore.Stats) uint64 { return s.Retries }))
 }

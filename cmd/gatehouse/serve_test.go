@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +236,31 @@ func TestMetricsNameTheInsides(t *testing.T) {
 		if !want.MatchString(body) {
 			t.Errorf("/metrics has no line matching %s", want)
 		}
+	}
+}
+
+// TestFailedAuthLimit: an address that keeps sending made-up keys is told to
+// come back later (429, Retry-After) once --failed-auth-limit is spent.
+func TestFailedAuthLimit(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--data-dir", t.TempDir(), "--failed-auth-limit", "3")
+	var statuses []int
+	var retryAfter string
+	for i := range 5 {
+		req, _ := http.NewRequest("GET", s.URL+"/abilities", nil)
+		req.Header.Set("Authorization", fmt.Sprintf("Token token=a+madeUpKey%09d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+		retryAfter = resp.Header.Get("Retry-After")
+	}
+	if want := []int{401, 401, 401, 429, 429}; !slices.Equal(statuses, want) {
+		t.Errorf("statuses = %v, want %v", statuses, want)
+	}
+	if n, err := strconv.Atoi(retryAfter); err != nil || n < 1 || n > 20 {
+		t.Errorf("Retry-After = %q, want the seconds until one more try (20 at 3 a minute)", retryAfter)
 	}
 }
