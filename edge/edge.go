@@ -10,8 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"path"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -41,10 +41,19 @@ type requestKey struct{}
 // InfoOf returns the Info of the request whose context ctx is; never nil: a
 // throwaway Info when the request did not pass the edge.
 func InfoOf(ctx context.Context) *Info {
-	if rq, ok := ctx.Value(requestKey{}).(*request); ok {
-		return &rq.info
+	if info, ok := Lookup(ctx); ok {
+		return info
 	}
 	return new(Info)
+}
+
+// Lookup returns the Info of the request whose context ctx is, and whether
+// the request passed the edge; it never allocates.
+func Lookup(ctx context.Context) (*Info, bool) {
+	if rq, ok := ctx.Value(requestKey{}).(*request); ok {
+		return &rq.info, true
+	}
+	return nil, false
 }
 
 // Logger returns the server's logger with the request's ID and door
@@ -154,7 +163,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.metrics.RequestStarted()
 	}
 	defer e.finish(rq, r, start)
-	if !isCleanPath(r.URL.Path) {
+	if !IsCleanPath(r.URL.Path) {
 		// ServeMux would answer with an HTML redirect to the clean path;
 		// no door has such paths.
 		e.deflt.ServeHTTP(rq, r)
@@ -163,10 +172,29 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.handler.ServeHTTP(rq, r)
 }
 
-// isCleanPath reports whether p is a path ServeMux serves as it is: rooted,
-// with no empty, "." or ".." segment.
-func isCleanPath(p string) bool {
-	return p == "/" || p != "" && p[0] == '/' && path.Clean(p) == p
+// IsCleanPath reports whether p is a path ServeMux serves as it is, which
+// path.Clean leaves alone: rooted, with no empty, "." or ".." segment and no
+// trailing slash (but "/"). It makes no allocation.
+func IsCleanPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if p == "" || p[0] != '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	// Each segment starts after a slash.
+	for i := 1; i <= len(p); {
+		j := strings.IndexByte(p[i:], '/')
+		if j < 0 {
+			j = len(p) - i
+		}
+		switch p[i : i+j] {
+		case "", ".", "..":
+			return false
+		}
+		i += j + 1
+	}
+	return true
 }
 
 // finish recovers a panic of the door, writes the access log line and

@@ -18,16 +18,16 @@ func listAbilities(r *request) (int, any, error) {
 // object itself is the key; the map holds it, so its address is not reused
 // while the entry lives. It forgets everything past maxAbilityBodies.
 var (
-	abilityBodies     sync.Map // *gatehouse.Account → rawJSON
+	abilityBodies     sync.Map // *gatehouse.Account → *rawJSON
 	abilityBodiesSize atomic.Int64
 )
 
 const maxAbilityBodies = 10_000
 
 // abilitiesJSON is the encoded GET /abilities answer of a.
-func abilitiesJSON(a *gatehouse.Account) rawJSON {
+func abilitiesJSON(a *gatehouse.Account) *rawJSON {
 	if b, ok := abilityBodies.Load(a); ok {
-		return b.(rawJSON)
+		return b.(*rawJSON)
 	}
 	b, err := json.Marshal(abilitiesBody{a.Abilities()})
 	if err != nil {
@@ -37,8 +37,9 @@ func abilitiesJSON(a *gatehouse.Account) rawJSON {
 		abilityBodies.Clear()
 		abilityBodiesSize.Store(1)
 	}
-	abilityBodies.Store(a, rawJSON(b))
-	return b
+	body := &rawJSON{b}
+	abilityBodies.Store(a, body)
+	return body
 }
 
 type abilitiesBody struct {

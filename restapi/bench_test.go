@@ -75,7 +75,7 @@ func benchServer(b *testing.B, n int, opts ...fixtureOption) (*Server, [][]strin
 	srv.keys.TrustUntil(time.Now().Add(time.Hour))
 	now := time.Now()
 	for _, h := range headers {
-		if _, err := srv.authenticate(context.Background(), h, now, netip.MustParseAddr("192.0.2.1")); err != nil {
+		if _, _, err := srv.authenticate(context.Background(), h, now, netip.MustParseAddr("192.0.2.1")); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,7 +89,7 @@ func BenchmarkVerifyKey(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := srv.authenticate(ctx, headers[0], time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
+		if _, _, err := srv.authenticate(ctx, headers[0], time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -104,7 +104,7 @@ func BenchmarkVerifyKeyRotating(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		i := 0
 		for pb.Next() {
-			if _, err := srv.authenticate(ctx, headers[i%len(headers)], time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
+			if _, _, err := srv.authenticate(ctx, headers[i%len(headers)], time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -131,7 +131,7 @@ func BenchmarkMemoryPerKey(b *testing.B) {
 		srv.keys.TrustUntil(time.Now().Add(time.Hour))
 		now := time.Now()
 		for i, h := range headers {
-			if _, err := srv.authenticate(ctx, h, now, netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 200)})); err != nil {
+			if _, _, err := srv.authenticate(ctx, h, now, netip.AddrFrom4([4]byte{192, 0, 2, byte(i % 200)})); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -71,8 +71,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(body)
 }
 
-// rawJSON is a body already encoded, written as it is.
-type rawJSON []byte
+// rawJSON is a body already encoded, written as it is. Handlers return a
+// pointer to it, which an interface holds without an allocation.
+type rawJSON struct{ b []byte }
 
 var (
 	jsonBuffers     = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -47,25 +47,25 @@ func (s *Server) newKeyCache() *authn.Cache[*access.Principal] {
 	})
 }
 
-// authenticate resolves an Authorization header to a principal, or returns
-// a 401 error (429 for an address that failed too often, 503 when the store
-// cannot be asked in time).
-func (s *Server) authenticate(ctx context.Context, header []string, now time.Time, from netip.Addr) (*access.Principal, error) {
+// authenticate resolves an Authorization header to a principal and the last
+// four characters of its key, or returns a 401 error (429 for an address
+// that failed too often, 503 when the store cannot be asked in time).
+func (s *Server) authenticate(ctx context.Context, header []string, now time.Time, from netip.Addr) (*access.Principal, string, error) {
 	scheme, secret, problem := access.ParseAuthorization(header)
 	if problem != "" {
-		return nil, unauthorized(string(problem))
+		return nil, "", unauthorized(string(problem))
 	}
 	if scheme == access.SchemeBearer {
-		return nil, errBearerNotYet
+		return nil, "", errBearerNotYet
 	}
 	p, err := s.keys.Get(ctx, access.HashKey(secret), now, from)
 	if errors.Is(err, authn.ErrUnknown) || err == nil && p == nil {
 		if s.cfg.AuthFailures != nil {
 			s.cfg.AuthFailures.Fail(from, now)
 		}
-		return nil, errUnknownKey
+		return nil, "", errUnknownKey
 	}
-	return p, err
+	return p, access.Last4(secret), err
 }
 
 // beforeLookup refuses a lookup in the store to an address that failed to

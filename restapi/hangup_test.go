@@ -32,7 +32,7 @@ func TestRateLimitHangUp(t *testing.T) {
 	// The key is cached, so that only the rate limit meets the hang-up.
 	key, _ := mustKey(t, s, a, nil, false)
 	srv.keys.TrustUntil(time.Now().Add(time.Hour))
-	if _, err := srv.authenticate(t.Context(), []string{token(key)}, time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
+	if _, _, err := srv.authenticate(t.Context(), []string{token(key)}, time.Now(), netip.MustParseAddr("192.0.2.1")); err != nil {
 		t.Fatal(err)
 	}
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
 	"strconv"
 	"time"
 
@@ -135,7 +134,7 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the REST API: every path is a route of the table, or
 // the fallback that answers 404 once the credential is admitted.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !isCleanPath(r.URL.Path) {
+	if !edge.IsCleanPath(r.URL.Path) {
 		// ServeMux would answer an HTML redirect; PagerDuty has no such
 		// paths.
 		writeError(w, errNotFound)
@@ -148,8 +147,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route's permission is checked, and its handler answers.
 func (s *Server) handle(rt *route) {
 	s.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
-		edge.InfoOf(r.Context()).Route = rt.Pattern
-		p, ok := s.admit(w, r)
+		req := s.newRequest(r)
+		defer req.release()
+		req.info.Route = rt.Pattern
+		p, ok := s.admit(w, req)
 		if !ok {
 			return
 		}
@@ -161,7 +162,7 @@ func (s *Server) handle(rt *route) {
 			s.fail(w, r, gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The %s plan does not have the %s ability", p.Account.Plan, rt.Ability))
 			return
 		}
-		req := &request{http: r, ctx: r.Context(), principal: p, externalURL: s.cfg.ExternalURL, store: s.cfg.Store}
+		req.principal = p
 		if err := req.checkFrom(rt.From); err != nil {
 			s.fail(w, r, err)
 			return
@@ -174,10 +175,10 @@ func (s *Server) handle(rt *route) {
 		switch b := body.(type) {
 		case nil:
 			w.WriteHeader(status)
-		case rawJSON:
+		case *rawJSON:
 			w.Header()["Content-Type"] = jsonContentType
 			w.WriteHeader(status)
-			w.Write(b)
+			w.Write(b.b)
 		default:
 			writeJSON(w, status, body)
 		}
@@ -219,7 +220,9 @@ func (r *request) checkFrom(required bool) error {
 // notFound is the route of every path the table does not have: 404 for an
 // admitted credential, the front door's answer for any other.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.admit(w, r); ok {
+	req := s.newRequest(r)
+	defer req.release()
+	if _, ok := s.admit(w, req); ok {
 		writeError(w, errNotFound)
 	}
 }
@@ -227,10 +230,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // admit is the front door, once per request: credential, rate limit, plan
 // and access level. It answers and returns false when the request may not
 // go on.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principal, bool) {
+func (s *Server) admit(w http.ResponseWriter, req *request) (*access.Principal, bool) {
+	r, info := req.http, req.info
 	now := s.cfg.Now()
-	info := edge.InfoOf(r.Context())
-	p, err := s.authenticate(r.Context(), r.Header["Authorization"], now, clientAddr(r, info))
+	p, last4, err := s.authenticate(req.ctx, r.Header["Authorization"], now, clientAddr(r, info))
 	if err != nil {
 		if e, ok := errors.AsType[*tooManyFailures](err); ok {
 			w.Header()["Retry-After"] = s.headerNumber(max(ceilSeconds(e.retryAfter), 1))
@@ -240,10 +243,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principa
 		s.fail(w, r, err)
 		return nil, false
 	}
-	info.Credential = p.Kind.String()
-	if _, secret, problem := access.ParseAuthorization(r.Header["Authorization"]); problem == "" {
-		info.Last4 = access.Last4(secret)
-	}
+	info.Credential, info.Last4 = p.Kind.String(), last4
 	if s.cfg.Limiter != nil && s.limit.Rate > 0 {
 		if !s.rateLimit(w, r, p) {
 			return nil, false
@@ -256,11 +256,6 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principa
 	return p, true
 }
 
-// isCleanPath reports whether p is a path ServeMux serves as it is: rooted,
-// with no empty, "." or ".." segment.
-func isCleanPath(p string) bool {
-	return p != "" && p[0] == '/' && path.Clean(p) == p || p == "/"
-}
 
 // fail answers with err: its PagerDuty code if it has one, else a logged 500.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
