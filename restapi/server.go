@@ -256,7 +256,6 @@ func (s *Server) admit(w http.ResponseWriter, req *request) (*access.Principal, 
 	return p, true
 }
 
-
 // fail answers with err: its PagerDuty code if it has one, else a logged 500.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e, ok := errors.AsType[*gatehouse.Error](err); ok {
