@@ -252,6 +252,10 @@ func (e *Edge) finish(rq *request, r *http.Request, start time.Time) {
 	}
 }
 
+// AccessLogMessage is the message of the access log's lines, which a log
+// handler may buffer: there is one per request.
+const AccessLogMessage = "request"
+
 // logAccess writes the access log line of a request: never a secret, only
 // the credential's kind and last four characters.
 func (e *Edge) logAccess(r *http.Request, rq *request, status int, elapsed time.Duration, aborted bool) {
@@ -282,7 +286,7 @@ func (e *Edge) logAccess(r *http.Request, rq *request, status int, elapsed time.
 	if aborted {
 		attrs = append(attrs, slog.Bool("aborted", true))
 	}
-	e.logger.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+	e.logger.LogAttrs(ctx, slog.LevelInfo, AccessLogMessage, attrs...)
 }
 
 // logPath is p cut to a length fit for a log line.

@@ -134,10 +134,20 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	logger, err := newLogger(cfg.logFormat, stderr)
+	logger, logs, err := newLogger(cfg.logFormat, stderr)
 	if err != nil {
 		return err
 	}
+	logsCtx, stopLogs := context.WithCancel(context.Background())
+	logsDone := make(chan struct{})
+	go func() {
+		defer close(logsDone)
+		logs.Run(logsCtx)
+	}()
+	defer func() {
+		stopLogs()
+		<-logsDone
+	}()
 	if err := gatehouse.ValidateEmail(gatehouse.NormalizeEmail(cfg.ownerEmail)); err != nil {
 		return usagef("--owner-email: %v", err.(*gatehouse.Error).Errors[0])
 	}
@@ -263,16 +273,6 @@ func shutdown(servers []*http.Server, deadline time.Duration, conns *edge.Conns,
 		})
 	}
 	wg.Wait()
-}
-
-func newLogger(format string, w io.Writer) (*slog.Logger, error) {
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
-	}
-	return nil, usagef("--log-format must be text or json, not %q", format)
 }
 
 // bootstrap creates the first account and its owner on an empty database and
