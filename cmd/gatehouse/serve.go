@@ -227,7 +227,8 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	registerMetrics(reg, store, feed, rest, limiter, failures)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
-	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger}
+	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger,
+		accessLog: logs, accessJSON: cfg.logFormat == "json"}
 	srv := cfg.limits.newServer(newHandler(doors, metricsLn == nil), logger)
 	srv.ConnState = conns.ConnState
 	servers := []*http.Server{srv}
@@ -389,6 +390,10 @@ type doorsConfig struct {
 	metrics        *metrics.Registry
 	trustedProxies []netip.Prefix
 	logger         *slog.Logger
+	// accessLog, when set, takes the access log's lines, formatted as
+	// logger's handler would (JSON when accessJSON).
+	accessLog  io.Writer
+	accessJSON bool
 }
 
 // eventsPaths are the Events API's paths (DESIGN §1).
@@ -422,6 +427,8 @@ func newHandler(cfg doorsConfig, withMetrics bool) http.Handler {
 		Handler:        mux,
 		Default:        rest,
 		Logger:         cfg.logger,
+		AccessLog:      cfg.accessLog,
+		AccessLogJSON:  cfg.accessJSON,
 		Metrics:        cfg.metrics,
 		TrustedProxies: cfg.trustedProxies,
 	})
@@ -433,7 +440,7 @@ func newMetricsHandler(cfg doorsConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", &edge.Door{Name: "ops", Handler: opsMetrics{cfg.metrics.Handler()}, MaxBody: smallMaxBody, Error: edge.PlainError})
 	mux.Handle("/", notFound)
-	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, Metrics: cfg.metrics})
+	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, AccessLog: cfg.accessLog, AccessLogJSON: cfg.accessJSON, Metrics: cfg.metrics})
 }
 
 // opsHandler serves the operations endpoints.
