@@ -52,8 +52,8 @@ func alertEvent(svc *storetest.Service, action gatehouse.EventAction, dedupKey s
 		Summary: "Disk full on " + dedupKey, Source: "db01", Severity: gatehouse.SeverityWarning,
 		CustomDetails: json.RawMessage(`{"free":"1%"}`),
 		Client:        "Monitoring", ClientURL: "https://monitoring.example",
-		Links:         []gatehouse.Link{{Href: "https://monitoring.example/db01", Text: "db01"}},
-		Timestamp:     time.Date(2025, 7, 17, 8, 42, 58, 315e6, time.UTC),
+		Links:     []gatehouse.Link{{Href: "https://monitoring.example/db01", Text: "db01"}},
+		Timestamp: time.Date(2025, 7, 17, 8, 42, 58, 315e6, time.UTC),
 	}
 }
 
