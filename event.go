@@ -158,7 +158,7 @@ func (e *Event) Problems(names EventFieldNames) []string {
 		case !contains(EventActions, e.Action):
 			p.add(names.Action, "is invalid (must be one of the following: 'trigger', 'acknowledge' or 'resolve')")
 		}
-		if e.Action != EventTrigger && e.DedupKey == "" {
+		if (e.Action == EventAcknowledge || e.Action == EventResolve) && e.DedupKey == "" {
 			p.missing(names.DedupKey)
 		}
 		p.length(names.DedupKey, e.DedupKey, MaxDedupKey)

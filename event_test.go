@@ -49,6 +49,7 @@ func TestEventProblems(t *testing.T) {
 			*e = gatehouse.Event{Kind: gatehouse.EventAlert, Action: gatehouse.EventAcknowledge, DedupKey: "k"}
 		}, nil},
 		{"no action", v2Names, func(e *gatehouse.Event) { e.Action = "" }, []string{"'event_action' is missing or blank"}},
+		{"no action and no dedup key", v2Names, func(e *gatehouse.Event) { e.Action, e.DedupKey = "", "" }, []string{"'event_action' is missing or blank"}},
 		{"an unknown action", v2Names, func(e *gatehouse.Event) { e.Action = "snooze" },
 			[]string{"'event_action' is invalid (must be one of the following: 'trigger', 'acknowledge' or 'resolve')"}},
 		{"a resolve without dedup key", v2Names, func(e *gatehouse.Event) { e.Action, e.DedupKey = gatehouse.EventResolve, "" },

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/eventsapi"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/restapi"
@@ -28,6 +29,8 @@ type serveConfig struct {
 	ownerEmail    string
 	restRateLimit int
 	redisURL      string
+	// eventsRateLimit is events a minute per routing key; 0 is off.
+	eventsRateLimit int
 }
 
 func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -40,6 +43,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
 	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
+	fs.IntVar(&cfg.eventsRateLimit, "events-rate-limit", eventsapi.DefaultRateLimit, "Events API events a minute per routing key; 0 turns limits off")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -55,6 +59,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	}
 	if cfg.restRateLimit < 0 {
 		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
+	}
+	if cfg.eventsRateLimit < 0 {
+		return usagef("--events-rate-limit must be 0 (off) or more, not %d", cfg.eventsRateLimit)
 	}
 	limiter, err := newLimiter(cfg.redisURL, logger)
 	if err != nil {
@@ -99,8 +106,13 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		<-backgroundDone
 	}()
 
+	events := startEvents(store, limiter, cfg.eventsRateLimit, logger)
+	// Runs after the HTTP server has shut down (below), so that every event
+	// taken is committed, and before the store closes.
+	defer events.stop()
+
 	srv := &http.Server{
-		Handler:           newHandler(store, rest),
+		Handler:           newHandler(store, rest, events.handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -205,9 +217,44 @@ func newLimiter(url string, logger *slog.Logger) (ratelimit.Limiter, error) {
 	}, nil
 }
 
-// newHandler routes every door of the server: operations endpoints, and the
-// REST API at the root, as PagerDuty's paths are.
-func newHandler(store *sqlstore.Store, rest http.Handler) http.Handler {
+// eventsDoor is the Events API and the two goroutines behind it: the
+// group-commit writer of the event log and the applier that follows it.
+type eventsDoor struct {
+	handler http.Handler
+	// stop commits what the writer holds, then stops the applier after a
+	// last pass.
+	stop func()
+}
+
+func startEvents(store *sqlstore.Store, limiter ratelimit.Limiter, rateLimit int, logger *slog.Logger) *eventsDoor {
+	applier := eventsapi.NewApplier(eventsapi.ApplierConfig{Log: store, Logger: logger})
+	writer := eventsapi.NewWriter(eventsapi.WriterConfig{Store: store, OnCommit: applier.Wake, Logger: logger})
+	ctx, cancel := context.WithCancel(context.Background())
+	applied := make(chan struct{})
+	go writer.Run()
+	go func() {
+		defer close(applied)
+		applier.Run(ctx)
+	}()
+	return &eventsDoor{
+		handler: eventsapi.New(eventsapi.Config{
+			Routes:    store,
+			Writer:    writer,
+			Limiter:   limiter,
+			RateLimit: rateLimit,
+			Logger:    logger,
+		}),
+		stop: func() {
+			writer.Stop()
+			cancel()
+			<-applied
+		},
+	}
+}
+
+// newHandler routes every door of the server: operations endpoints, the
+// Events API, and the REST API at the root, as PagerDuty's paths are.
+func newHandler(store *sqlstore.Store, rest, events http.Handler) http.Handler {
 	ops := http.NewServeMux()
 	ops.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -231,6 +278,8 @@ func newHandler(store *sqlstore.Store, rest http.Handler) http.Handler {
 		switch r.URL.Path {
 		case "/healthz", "/readyz":
 			ops.ServeHTTP(w, r)
+		case eventsapi.PathV2, eventsapi.PathChange, eventsapi.PathV1:
+			events.ServeHTTP(w, r)
 		default:
 			rest.ServeHTTP(w, r)
 		}
