@@ -385,4 +385,3 @@ func writeSuccess(w http.ResponseWriter, status int, prefix, key string) {
 	w.WriteHeader(status)
 	w.Write(b)
 }
-

@@ -241,9 +241,9 @@ func TestChangeEvent(t *testing.T) {
 // The routing keys of the tests of refusals: each is tried as a routing
 // key of every door.
 const (
-	restKey        = "u+Ab3dEf6hIj9lMn_pQr"               // a 20-character REST key
+	restKey        = "u+Ab3dEf6hIj9lMn_pQr"                  // a 20-character REST key
 	oauthToken     = "pdus+_0XBPWQQ_c2a6f8e1-4e5d-4c8b-9f0a" // an OAuth access token's form
-	orchestration  = "R0ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"     // an event orchestration's routing key
+	orchestration  = "R0ABCDEFGHIJKLMNOPQRSTUVWXYZ0123"      // an event orchestration's routing key
 	unknownKey     = "0123456789abcdef0123456789abcdef"
 	thirtyTwoDash  = "0123456789abcdef-123456789abcdef"
 	routingKeyLine = "Length of 'routing_key' is incorrect (should be 32 characters)"
