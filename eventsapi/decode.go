@@ -114,9 +114,10 @@ var errUnrecognized = errors.New("event object format is unrecognized")
 // each.
 func decode(body []byte, v any) (problems []string, err error) {
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' || !json.Valid(body) {
+	if len(body) == 0 || body[0] != '{' {
 		return nil, errUnrecognized
 	}
+	// Unmarshal checks the whole body is JSON before it decodes any of it.
 	err = json.Unmarshal(body, v)
 	var typeErr *json.UnmarshalTypeError
 	switch {

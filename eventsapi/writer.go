@@ -149,6 +149,7 @@ func (w *Writer) Run() {
 	events := make([]*gatehouse.Event, 0, w.cfg.MaxBatch)
 	window := time.NewTimer(time.Hour)
 	window.Stop()
+	expect := 1
 	for {
 		var first *pending
 		select {
@@ -158,14 +159,23 @@ func (w *Writer) Run() {
 			return
 		}
 		batch = append(batch[:0], first)
-		batch = w.gather(batch, window)
+		batch = w.gather(batch, window, expect)
+		n := len(batch)
 		w.commit(batch, events)
+		// The clients just answered and those whose events came during the
+		// commit make the next batch: expect them all. A smaller count
+		// lowers the expectation slowly, so that one batch that missed a
+		// few clients does not make the next ones smaller still.
+		expect = min(max(n+len(w.queue), expect-expect/8), w.cfg.MaxBatch)
 	}
 }
 
-// gather adds to batch what the queue holds, then waits up to the window
-// for more while the batch is not full.
-func (w *Writer) gather(batch []*pending, window *time.Timer) []*pending {
+// gather adds to batch what the queue holds, then, while the batch is
+// smaller than expected, waits up to the window for more. Clients whose events were just committed send their next ones
+// within a fraction of the window: waiting for them makes one commit (one
+// flush to disk) of what would be many, and stopping once they are all
+// there saves the rest of the window.
+func (w *Writer) gather(batch []*pending, window *time.Timer, expect int) []*pending {
 	waiting := false
 	defer func() {
 		if waiting {
@@ -179,7 +189,7 @@ func (w *Writer) gather(batch []*pending, window *time.Timer) []*pending {
 			continue
 		default:
 		}
-		if w.cfg.Window < 0 {
+		if w.cfg.Window < 0 || len(batch) >= expect {
 			return batch
 		}
 		if !waiting {

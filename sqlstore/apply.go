@@ -24,7 +24,7 @@ const applierLockID = 0x676174656b
 // applying them.
 //
 // An event whose integration, service or account is gone, or whose service
-// is disabled, is passed over.
+// is disabled, is passed over, as is one whose body cannot be read.
 func (s *Store) ApplyEvents(ctx context.Context, limit int) (applied int, err error) {
 	err = s.inTx(ctx, func(tx *Tx) error {
 		applied = 0
@@ -37,6 +37,9 @@ func (s *Store) ApplyEvents(ctx context.Context, limit int) (applied int, err er
 			return err
 		}
 		a := newApplier(tx)
+		if err := a.loadOpenAlerts(events); err != nil {
+			return err
+		}
 		for _, e := range events {
 			if err := a.apply(e); err != nil {
 				return fmt.Errorf("apply event %d: %w", e.Seq, err)
@@ -102,7 +105,10 @@ func (tx *Tx) setEventCursor(seq int64) error {
 // applier applies the events of one transaction, remembering what it
 // looked up: a batch's events mostly share a few services.
 type applier struct {
-	tx           *Tx
+	tx *Tx
+	// open holds the open alert of each dedup key seen, nil for none, as
+	// the batch's events leave it.
+	open         map[alertKey]*gatehouse.OpenAlert
 	services     map[string]*eventService // nil: gone or disabled
 	integrations map[string]string        // ID → type; "": gone
 	firstTargets map[string][]string      // policy ID → users of its first rule
@@ -119,6 +125,7 @@ type eventService struct {
 func newApplier(tx *Tx) *applier {
 	return &applier{
 		tx:           tx,
+		open:         map[alertKey]*gatehouse.OpenAlert{},
 		services:     map[string]*eventService{},
 		integrations: map[string]string{},
 		firstTargets: map[string][]string{},
@@ -136,9 +143,14 @@ func (a *applier) apply(e *gatehouse.Event) error {
 }
 
 func (a *applier) applyAlertEvent(e *gatehouse.Event) error {
-	open, err := a.tx.openAlert(e.IntegrationID, e.DedupKey)
-	if err != nil {
-		return err
+	key := alertKey{e.IntegrationID, e.DedupKey}
+	open, known := a.open[key]
+	if !known {
+		var err error
+		if open, err = a.tx.openAlert(e.IntegrationID, e.DedupKey); err != nil {
+			return err
+		}
+		a.open[key] = open
 	}
 	effect := gatehouse.EffectOf(e.Action, open)
 	if effect == gatehouse.EffectNone || effect == gatehouse.EffectDeduplicate {
@@ -146,6 +158,9 @@ func (a *applier) applyAlertEvent(e *gatehouse.Event) error {
 	}
 	svc, integrationType, err := a.target(e)
 	if err != nil || svc == nil {
+		return err
+	}
+	if ok, err := a.tx.eventBody(e); err != nil || !ok {
 		return err
 	}
 	agent := gatehouse.Ref{Type: integrationType + "_reference", ID: e.IntegrationID}
@@ -159,13 +174,80 @@ func (a *applier) applyAlertEvent(e *gatehouse.Event) error {
 				return err
 			}
 		}
-		return a.open(e, svc, agent, by, channel)
-	case gatehouse.EffectAcknowledge:
-		_, err := a.tx.setIncidentStatus(open.IncidentID, gatehouse.IncidentAcknowledged, by, agent, channel)
+		opened, err := a.openAlert(e, svc, agent, by, channel)
+		a.open[key] = opened
 		return err
+	case gatehouse.EffectAcknowledge:
+		changed, err := a.tx.setIncidentStatus(open.IncidentID, gatehouse.IncidentAcknowledged, by, agent, channel)
+		if changed {
+			open.IncidentStatus = gatehouse.IncidentAcknowledged
+		}
+		return a.settled(key, err)
 	case gatehouse.EffectResolve:
 		_, err := a.tx.setIncidentStatus(open.IncidentID, gatehouse.IncidentResolved, by, agent, channel)
-		return err
+		a.open[key] = nil
+		return a.settled(key, err)
+	}
+	return nil
+}
+
+// settled takes the outcome of a status change an event asked for: an
+// incident resolved or deleted meanwhile (by a person, on PostgreSQL's
+// concurrent writers) leaves the event without effect, as if it came
+// after.
+func (a *applier) settled(key alertKey, err error) error {
+	switch gatehouse.ErrorCode(err) {
+	case gatehouse.CodeInvalidInput, gatehouse.CodeNotFound:
+		a.open[key] = nil
+		return nil
+	}
+	return err
+}
+
+// alertKey names an alert by its integration and dedup key.
+type alertKey struct {
+	integrationID, dedupKey string
+}
+
+// maxKeysPerQuery bounds the dedup keys of one query for open alerts.
+const maxKeysPerQuery = 400
+
+// loadOpenAlerts reads the open alerts of the alert events' dedup keys, a
+// query per integration rather than one per event: most events of a busy
+// log only add to an open alert.
+func (a *applier) loadOpenAlerts(events []*gatehouse.Event) error {
+	byIntegration := map[string][]any{}
+	for _, e := range events {
+		key := alertKey{e.IntegrationID, e.DedupKey}
+		if _, seen := a.open[key]; e.Kind != gatehouse.EventAlert || seen {
+			continue
+		}
+		a.open[key] = nil
+		byIntegration[e.IntegrationID] = append(byIntegration[e.IntegrationID], e.DedupKey)
+	}
+	for integrationID, keys := range byIntegration {
+		for start := 0; start < len(keys); start += maxKeysPerQuery {
+			chunk := keys[start:min(start+maxKeysPerQuery, len(keys))]
+			rows, err := a.tx.query("SELECT o.dedup_key, o.alert_id, o.incident_id, i.status FROM open_alerts o "+
+				"JOIN incidents i ON i.id = o.incident_id WHERE o.integration_id = ? AND o.dedup_key IN ("+placeholders(len(chunk))+")",
+				append([]any{integrationID}, chunk...)...)
+			if err != nil {
+				return fmt.Errorf("find open alerts: %w", err)
+			}
+			if _, err := collect(rows, func(row scanner) (struct{}, error) {
+				var key string
+				var status string
+				o := &gatehouse.OpenAlert{}
+				if err := row.Scan(&key, &o.AlertID, &o.IncidentID, &status); err != nil {
+					return struct{}{}, err
+				}
+				o.IncidentStatus = gatehouse.IncidentStatus(status)
+				a.open[alertKey{integrationID, key}] = o
+				return struct{}{}, nil
+			}); err != nil {
+				return fmt.Errorf("find open alerts: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -205,13 +287,13 @@ func (a *applier) target(e *gatehouse.Event) (*eventService, string, error) {
 	return svc, typ, nil
 }
 
-// open opens an alert for a trigger, and an incident for it, assigned to
+// openAlert opens an alert for a trigger, and an incident for it, assigned to
 // the targets of the first rule of the service's escalation policy.
-func (a *applier) open(e *gatehouse.Event, svc *eventService, agent, by gatehouse.Ref, channel gatehouse.Channel) error {
+func (a *applier) openAlert(e *gatehouse.Event, svc *eventService, agent, by gatehouse.Ref, channel gatehouse.Channel) (*gatehouse.OpenAlert, error) {
 	tx := a.tx
 	assignees, err := a.firstRuleTargets(svc.policyID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	inc := &gatehouse.Incident{
 		ID:                 gatehouse.NewID(),
@@ -227,7 +309,7 @@ func (a *applier) open(e *gatehouse.Event, svc *eventService, agent, by gatehous
 		LastStatusChangeBy: by,
 	}
 	if err := tx.insertIncident(inc); err != nil {
-		return err
+		return nil, err
 	}
 	alert := &gatehouse.Alert{
 		ID:            gatehouse.NewRecordID(),
@@ -254,18 +336,18 @@ func (a *applier) open(e *gatehouse.Event, svc *eventService, agent, by gatehous
 		CreatedAt: tx.now,
 	}
 	if err := tx.insertAlert(alert); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := tx.exec("INSERT INTO open_alerts (integration_id, dedup_key, alert_id, incident_id) VALUES (?, ?, ?, ?)",
 		e.IntegrationID, e.DedupKey, alert.ID, inc.ID); err != nil {
-		return fmt.Errorf("open alert: %w", err)
+		return nil, fmt.Errorf("open alert: %w", err)
 	}
 	trigger := &gatehouse.LogEntry{
 		AccountID: e.AccountID, IncidentID: inc.ID, ServiceID: e.ServiceID,
 		Type: gatehouse.LogTrigger, Agent: agent, Channel: channel, Contexts: alert.Body.Contexts,
 	}
 	if err := tx.addLogEntry(trigger); err != nil {
-		return err
+		return nil, err
 	}
 	if len(assignees) > 0 {
 		assign := &gatehouse.LogEntry{
@@ -273,13 +355,13 @@ func (a *applier) open(e *gatehouse.Event, svc *eventService, agent, by gatehous
 			Type: gatehouse.LogAssign, Agent: by, Channel: gatehouse.Channel{Type: "auto"}, Assignees: assignees,
 		}
 		if err := tx.addLogEntry(assign); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if _, err := tx.exec("UPDATE services SET last_incident_at = ? WHERE id = ?", micros(tx.now), e.ServiceID); err != nil {
-		return fmt.Errorf("date service's last incident: %w", err)
+		return nil, fmt.Errorf("date service's last incident: %w", err)
 	}
-	return nil
+	return &gatehouse.OpenAlert{AlertID: alert.ID, IncidentID: inc.ID, IncidentStatus: inc.Status}, nil
 }
 
 // firstRuleTargets returns the users the first rule of the escalation
@@ -299,6 +381,9 @@ func (a *applier) firstRuleTargets(policyID string) ([]string, error) {
 func (a *applier) recordChange(e *gatehouse.Event) error {
 	svc, _, err := a.target(e)
 	if err != nil || svc == nil {
+		return err
+	}
+	if ok, err := a.tx.eventBody(e); err != nil || !ok {
 		return err
 	}
 	c := &gatehouse.ChangeEvent{

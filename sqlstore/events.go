@@ -181,9 +181,11 @@ func imagesFromJSON(images []jsonImage) []gatehouse.Image {
 	return out
 }
 
-// eventsAfter returns up to limit events of the log after seq, in order.
+// eventsAfter returns up to limit events of the log after seq, in order,
+// without their bodies: most events of a busy log only add to an open
+// alert, which their columns say enough to decide (see eventBody).
 func (tx *Tx) eventsAfter(seq int64, limit int) ([]*gatehouse.Event, error) {
-	rows, err := tx.query("SELECT seq, account_id, service_id, integration_id, kind, api, action, dedup_key, received_at, body "+
+	rows, err := tx.query("SELECT seq, account_id, service_id, integration_id, kind, api, action, dedup_key, received_at "+
 		"FROM events WHERE seq > ? ORDER BY seq LIMIT ?", seq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read event log: %w", err)
@@ -192,22 +194,26 @@ func (tx *Tx) eventsAfter(seq int64, limit int) ([]*gatehouse.Event, error) {
 		var e gatehouse.Event
 		var kind, action string
 		var received int64
-		var body []byte
-		if err := row.Scan(&e.Seq, &e.AccountID, &e.ServiceID, &e.IntegrationID, &kind, &e.API, &action, &e.DedupKey, &received, &body); err != nil {
+		if err := row.Scan(&e.Seq, &e.AccountID, &e.ServiceID, &e.IntegrationID, &kind, &e.API, &action, &e.DedupKey, &received); err != nil {
 			return nil, err
 		}
 		e.Kind, e.Action, e.ReceivedAt = gatehouse.EventKind(kind), gatehouse.EventAction(action), fromMicros(received)
-		if err := decodeEventBody(body, &e); err != nil {
-			// Only this code writes bodies: an unreadable one is applied as
-			// what its columns say, and reported by the applier.
-			e.Kind = ""
-		}
 		return &e, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read event log: %w", err)
 	}
 	return events, nil
+}
+
+// eventBody fills e with the rest of what its event said. It reports false
+// for a body it cannot read, which only a bug could have written.
+func (tx *Tx) eventBody(e *gatehouse.Event) (bool, error) {
+	var body []byte
+	if err := tx.queryRow("SELECT body FROM events WHERE seq = ?", e.Seq).Scan(&body); err != nil {
+		return false, fmt.Errorf("read event %d: %w", e.Seq, err)
+	}
+	return decodeEventBody(body, e) == nil, nil
 }
 
 // EventLogStats says how much of the event log is applied.

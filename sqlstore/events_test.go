@@ -597,3 +597,33 @@ func TestEventLogWritersCommitInOrder(t *testing.T) {
 		t.Errorf("change events recorded: %q, want both the first and the second", got)
 	}
 }
+
+// TestDedupSemanticsInOneBatch applies a dedup key's whole life in one
+// transaction: the applier's memory of open alerts must follow each event.
+func TestDedupSemanticsInOneBatch(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		f := newEventsFixture(t, cfg, storetest.ServiceOptions{})
+		var events []*gatehouse.Event
+		for _, a := range []gatehouse.EventAction{"trigger", "trigger", "acknowledge", "resolve", "acknowledge", "trigger", "acknowledge"} {
+			events = append(events, alertEvent(f.svc, a, "k"))
+		}
+		mustAppend(t, f.s, events...)
+		if n, err := f.s.ApplyEvents(context.Background(), 100); err != nil || n != len(events) {
+			t.Fatalf("ApplyEvents = %d, %v; want all %d in one", n, err, len(events))
+		}
+		sc := f.scope()
+		incs := mustIncidents(t, sc, sqlstore.IncidentQuery{})
+		if statuses := fmt.Sprintf("%s %s %d", incs[0].Status, incs[len(incs)-1].Status, len(incs)); statuses != "resolved acknowledged 2" {
+			t.Fatalf("incidents: %s, want the first resolved and a second acknowledged", statuses)
+		}
+		want := []gatehouse.LogEntryType{gatehouse.LogTrigger, gatehouse.LogAssign, gatehouse.LogAcknowledge, gatehouse.LogResolve}
+		if diff := cmp.Diff(want, logTypes(t, sc, incs[0].ID)); diff != "" {
+			t.Errorf("log of the first incident (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]gatehouse.LogEntryType{gatehouse.LogTrigger, gatehouse.LogAssign, gatehouse.LogAcknowledge}, logTypes(t, sc, incs[1].ID)); diff != "" {
+			t.Errorf("log of the second incident (-want +got):\n%s", diff)
+		}
+	})
+}

@@ -38,11 +38,21 @@ type ServiceOptions struct {
 	IntegrationType string
 }
 
-// MustCreateService adds to the account an escalation policy whose first
-// rule targets opts.Targets (a second rule targets the first of them again),
-// a service on it, and an integration of the service.
+// MustCreateService is CreateService for tests.
 func MustCreateService(t testing.TB, cfg sqlstore.Config, accountID, name string, opts ServiceOptions) *Service {
 	t.Helper()
+	svc, err := CreateService(context.Background(), cfg, accountID, name, opts)
+	if err != nil {
+		t.Fatalf("CreateService: %v", err)
+	}
+	return svc
+}
+
+// CreateService adds to the account an escalation policy whose first rule
+// targets opts.Targets (a second rule targets the first of them again), a
+// service on it, and an integration of the service. The benchmarks use it
+// too.
+func CreateService(ctx context.Context, cfg sqlstore.Config, accountID, name string, opts ServiceOptions) (*Service, error) {
 	if opts.Urgency == "" {
 		opts.Urgency = "high"
 	}
@@ -54,56 +64,50 @@ func MustCreateService(t testing.TB, cfg sqlstore.Config, accountID, name string
 		IntegrationKey: gatehouse.RandomString(32, "0123456789abcdef"),
 	}
 	now := time.Now().UnixMicro()
-	stmts := []struct {
+	type stmt struct {
 		query string
 		args  []any
-	}{
+	}
+	stmts := []stmt{
 		{"INSERT INTO escalation_policies (id, account_id, name, created_at) VALUES (?, ?, ?, ?)",
 			[]any{svc.PolicyID, accountID, name + " policy", now}},
 	}
 	for position, users := range [][]*gatehouse.User{opts.Targets, opts.Targets[:min(1, len(opts.Targets))]} {
 		ruleID := gatehouse.NewID()
-		stmts = append(stmts, struct {
-			query string
-			args  []any
-		}{"INSERT INTO escalation_rules (id, account_id, policy_id, position, escalation_delay_in_minutes) VALUES (?, ?, ?, ?, 30)",
+		stmts = append(stmts, stmt{"INSERT INTO escalation_rules (id, account_id, policy_id, position, escalation_delay_in_minutes) VALUES (?, ?, ?, ?, 30)",
 			[]any{ruleID, accountID, svc.PolicyID, position}})
 		for i, u := range users {
-			stmts = append(stmts, struct {
-				query string
-				args  []any
-			}{"INSERT INTO escalation_rule_targets (rule_id, position, target_type, user_id) VALUES (?, ?, 'user_reference', ?)",
+			stmts = append(stmts, stmt{"INSERT INTO escalation_rule_targets (rule_id, position, target_type, user_id) VALUES (?, ?, 'user_reference', ?)",
 				[]any{ruleID, i, u.ID}})
 		}
 	}
-	stmts = append(stmts, []struct {
-		query string
-		args  []any
-	}{
-		{"INSERT INTO services (id, account_id, name, status, escalation_policy_id, alert_creation, alert_grouping_parameters, " +
+	stmts = append(stmts,
+		stmt{"INSERT INTO services (id, account_id, name, status, escalation_policy_id, alert_creation, alert_grouping_parameters, " +
 			"auto_pause_notifications_parameters, incident_urgency_rule, created_at) " +
 			"VALUES (?, ?, ?, 'active', ?, 'create_alerts_and_incidents', '{\"type\":null}', '{\"enabled\":false}', ?, ?)",
 			[]any{svc.ID, accountID, name, svc.PolicyID, fmt.Sprintf(`{"type":"constant","urgency":%q}`, opts.Urgency), now}},
-		{"INSERT INTO integrations (id, account_id, service_id, name, type, integration_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		stmt{"INSERT INTO integrations (id, account_id, service_id, name, type, integration_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			[]any{svc.IntegrationID, accountID, svc.ID, name + " integration", opts.IntegrationType, svc.IntegrationKey, now}},
-	}...)
-	db, postgres := openRaw(t, cfg)
+	)
+	db, postgres, err := openRaw(cfg)
+	if err != nil {
+		return nil, err
+	}
 	defer db.Close()
-	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		t.Fatalf("MustCreateService: %v", err)
+		return nil, err
 	}
 	defer tx.Rollback()
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, rebind(s.query, postgres), s.args...); err != nil {
-			t.Fatalf("MustCreateService: %s: %v", s.query, err)
+			return nil, fmt.Errorf("%s: %w", s.query, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		t.Fatalf("MustCreateService: %v", err)
+		return nil, err
 	}
-	return svc
+	return svc, nil
 }
 
 // MustSetServiceStatus sets the service's status, such as "disabled".
@@ -127,7 +131,10 @@ func MustDeleteService(t testing.TB, cfg sqlstore.Config, serviceID string) {
 
 func mustExec(t testing.TB, cfg sqlstore.Config, query string, args ...any) {
 	t.Helper()
-	db, postgres := openRaw(t, cfg)
+	db, postgres, err := openRaw(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
 	if _, err := db.Exec(rebind(query, postgres), args...); err != nil {
 		t.Fatalf("%s: %v", query, err)
@@ -136,21 +143,17 @@ func mustExec(t testing.TB, cfg sqlstore.Config, query string, args ...any) {
 
 // openRaw opens the database cfg names without the store, and reports
 // whether it is PostgreSQL.
-func openRaw(t testing.TB, cfg sqlstore.Config) (*sql.DB, bool) {
-	t.Helper()
+func openRaw(cfg sqlstore.Config) (db *sql.DB, postgres bool, err error) {
 	if sqlstore.IsPostgresURL(cfg.DatabaseURL) {
-		db, err := sql.Open("pgx", cfg.DatabaseURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db, true
+		db, err = sql.Open("pgx", cfg.DatabaseURL)
+		return db, true, err
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(cfg.DataDir, "gatehouse.db")+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate")
+	db, err = sql.Open("sqlite", "file:"+filepath.Join(cfg.DataDir, "gatehouse.db")+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate")
 	if err != nil {
-		t.Fatal(err)
+		return nil, false, err
 	}
 	db.SetMaxOpenConns(1)
-	return db, false
+	return db, false, nil
 }
 
 func rebind(query string, postgres bool) string {
