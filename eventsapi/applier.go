@@ -19,6 +19,9 @@ type EventLog interface {
 	// SkipEvent moves the cursor past the next event without applying it
 	// and returns its seq (0 when there is none).
 	SkipEvent(ctx context.Context) (int64, error)
+	// PruneEvents deletes up to limit of the oldest applied events received
+	// before cutoff, and returns how many it deleted.
+	PruneEvents(ctx context.Context, cutoff time.Time, limit int) (int64, error)
 }
 
 // ApplierConfig configures an Applier. Zero values take the defaults.
@@ -40,7 +43,12 @@ type ApplierConfig struct {
 	// StopTimeout bounds the last attempt to apply what is left when the
 	// applier stops (2 s).
 	StopTimeout time.Duration
-	Logger      *slog.Logger
+	// Retention is how long applied events are kept in the log (7 days);
+	// what they made stays.
+	Retention time.Duration
+	Logger    *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
 }
 
 // poisonAttempts is how many times in a row one event must fail to apply,
@@ -68,6 +76,10 @@ func NewApplier(cfg ApplierConfig) *Applier {
 	cfg.Delay = cmp.Or(cfg.Delay, 10*time.Millisecond)
 	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, 5*time.Second)
 	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, 2*time.Second)
+	cfg.Retention = cmp.Or(cfg.Retention, 7*24*time.Hour)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -94,7 +106,12 @@ func (a *Applier) Run(ctx context.Context) {
 	timer := time.NewTimer(a.cfg.Poll)
 	defer timer.Stop()
 	failures := 0
+	var prunedAt time.Time
 	for {
+		if now := a.cfg.Now(); now.Sub(prunedAt) >= pruneEvery {
+			a.prune(ctx, now)
+			prunedAt = now
+		}
 		wait := a.cfg.Poll
 		n, err := a.cfg.Log.ApplyEvents(ctx, a.cfg.Batch)
 		switch {
@@ -168,6 +185,25 @@ func transient(err error) bool {
 		return true
 	}
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// Pruning: every pruneEvery, chunks of pruneChunk events, at most
+// pruneChunks of them.
+const (
+	pruneEvery  = time.Minute
+	pruneChunk  = 5000
+	pruneChunks = 200
+)
+
+// prune deletes applied events older than the retention, a chunk per
+// transaction. Failures are the applier's next attempt's to see.
+func (a *Applier) prune(ctx context.Context, now time.Time) {
+	for range pruneChunks {
+		n, err := a.cfg.Log.PruneEvents(ctx, now.Add(-a.cfg.Retention), pruneChunk)
+		if err != nil || n < pruneChunk {
+			return
+		}
+	}
 }
 
 // finish applies what is left of the log, for at most StopTimeout.

@@ -101,6 +101,10 @@ func (l *scriptedLog) ApplyEvents(ctx context.Context, limit int) (int, error) {
 	return 0, err
 }
 
+func (l *scriptedLog) PruneEvents(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	return 0, nil
+}
+
 func (l *scriptedLog) SkipEvent(ctx context.Context) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -236,3 +236,23 @@ func (s *Store) EventLog(ctx context.Context) (EventLogStats, error) {
 	}
 	return st, nil
 }
+
+// PruneEvents deletes up to limit of the oldest events of the log that are
+// applied and were received before cutoff, and returns how many it deleted:
+// once applied, an event lives on in what it made. Each call is one short
+// transaction, so that the writer never waits long; call it again while it
+// deletes limit.
+func (s *Store) PruneEvents(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec("DELETE FROM events WHERE seq IN (SELECT seq FROM events "+
+			"WHERE seq <= (SELECT seq FROM event_cursor WHERE name = 'events') ORDER BY seq LIMIT ?) AND received_at < ?",
+			limit, micros(cutoff))
+		if err != nil {
+			return fmt.Errorf("prune events: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -627,3 +627,44 @@ func TestDedupSemanticsInOneBatch(t *testing.T) {
 		}
 	})
 }
+
+func TestPruneEvents(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		ctx := context.Background()
+		f := newEventsFixture(t, cfg, storetest.ServiceOptions{})
+		old := time.Now().Add(-48 * time.Hour)
+		var events []*gatehouse.Event
+		for i := range 3 {
+			e := alertEvent(f.svc, gatehouse.EventTrigger, fmt.Sprint(i))
+			e.ReceivedAt = old
+			events = append(events, e)
+		}
+		recent := alertEvent(f.svc, gatehouse.EventTrigger, "recent")
+		mustAppend(t, f.s, append(events, recent)...)
+		if _, err := f.s.ApplyEvents(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		cutoff := time.Now().Add(-24 * time.Hour)
+		if n, err := f.s.PruneEvents(ctx, cutoff, 10); err != nil || n != 2 {
+			t.Fatalf("PruneEvents = %d, %v; want the 2 old events applied", n, err)
+		}
+		mustApplyAll(t, f.s)
+		if n, err := f.s.PruneEvents(ctx, cutoff, 10); err != nil || n != 1 {
+			t.Fatalf("PruneEvents once all are applied = %d, %v; want the third old one, not the recent one", n, err)
+		}
+		if got := mustIncidents(t, f.scope(), sqlstore.IncidentQuery{}); len(got) != 4 {
+			t.Errorf("%d incidents after pruning, want the 4 the events made", len(got))
+		}
+		// Seqs are never given twice, though the oldest events are gone.
+		mustAppend(t, f.s, alertEvent(f.svc, gatehouse.EventTrigger, "later"))
+		st, err := f.s.EventLog(ctx)
+		if err != nil || st.Last != 5 || st.Applied != 4 {
+			t.Errorf("EventLog = %+v, %v; want the new event at seq 5, 4 applied", st, err)
+		}
+		if n := mustApplyAll(t, f.s); n != 1 {
+			t.Errorf("applied %d events after pruning, want the new one", n)
+		}
+	})
+}
