@@ -14,7 +14,8 @@ import (
 // EventLog is the event log as the applier sees it.
 type EventLog interface {
 	// ApplyEvents applies up to limit events after the log's cursor, with
-	// the cursor, in one transaction, and returns how many it applied.
+	// the cursor, in one transaction, and returns how many it applied: 0
+	// when there is none to apply.
 	ApplyEvents(ctx context.Context, limit int) (int, error)
 	// SkipEvent moves the cursor past the next event without applying it
 	// and returns its seq (0 when there is none).
@@ -126,7 +127,9 @@ func (a *Applier) Run(ctx context.Context) {
 				continue
 			}
 			wait = min(a.cfg.Poll<<min(failures, 10), a.cfg.MaxBackoff)
-		case n == a.cfg.Batch:
+		case n > 0:
+			// More may wait: the store applies fewer than a batch when the
+			// events change much.
 			failures = 0
 			a.health.OK()
 			continue
@@ -212,7 +215,7 @@ func (a *Applier) finish() {
 	defer cancel()
 	for {
 		n, err := a.cfg.Log.ApplyEvents(ctx, a.cfg.Batch)
-		if err != nil || n < a.cfg.Batch {
+		if err != nil || n == 0 {
 			return
 		}
 	}

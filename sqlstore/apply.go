@@ -40,9 +40,13 @@ func (s *Store) ApplyEvents(ctx context.Context, limit int) (applied int, err er
 		if err := a.loadOpenAlerts(events); err != nil {
 			return err
 		}
-		for _, e := range events {
+		for i, e := range events {
 			if err := a.apply(e); err != nil {
 				return fmt.Errorf("apply event %d: %w", e.Seq, err)
+			}
+			if a.changes >= maxChangesPerTx {
+				events = events[:i+1]
+				break
 			}
 		}
 		if err := tx.setEventCursor(events[len(events)-1].Seq); err != nil {
@@ -102,10 +106,17 @@ func (tx *Tx) setEventCursor(seq int64) error {
 	return nil
 }
 
+// maxChangesPerTx bounds the events that change something in one
+// transaction of the applier: an event that opens an incident writes eight
+// rows.
+const maxChangesPerTx = 64
+
 // applier applies the events of one transaction, remembering what it
 // looked up: a batch's events mostly share a few services.
 type applier struct {
 	tx *Tx
+	// changes counts the events that changed something.
+	changes int
 	// open holds the open alert of each dedup key seen, nil for none, as
 	// the batch's events leave it.
 	open         map[alertKey]*gatehouse.OpenAlert
@@ -163,6 +174,7 @@ func (a *applier) applyAlertEvent(e *gatehouse.Event) error {
 	if ok, err := a.tx.eventBody(e); err != nil || !ok {
 		return err
 	}
+	a.changes++
 	agent := gatehouse.Ref{Type: integrationType + "_reference", ID: e.IntegrationID}
 	by := gatehouse.Ref{Type: "service_reference", ID: e.ServiceID}
 	channel := eventChannel(e)
@@ -386,6 +398,7 @@ func (a *applier) recordChange(e *gatehouse.Event) error {
 	if ok, err := a.tx.eventBody(e); err != nil || !ok {
 		return err
 	}
+	a.changes++
 	c := &gatehouse.ChangeEvent{
 		ID:            gatehouse.NewRecordID(),
 		AccountID:     e.AccountID,

@@ -668,3 +668,37 @@ func TestPruneEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyBoundsChangesPerTransaction checks that a transaction of the
+// applier stops after a bounded number of events that change something,
+// while events that change nothing do not count.
+func TestApplyBoundsChangesPerTransaction(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		ctx := context.Background()
+		f := newEventsFixture(t, cfg, storetest.ServiceOptions{})
+		var events []*gatehouse.Event
+		for range 200 {
+			events = append(events, alertEvent(f.svc, gatehouse.EventResolve, "unknown"))
+		}
+		for i := range 100 {
+			events = append(events, alertEvent(f.svc, gatehouse.EventTrigger, fmt.Sprint(i)))
+		}
+		mustAppend(t, f.s, events...)
+		var got []int
+		for {
+			n, err := f.s.ApplyEvents(ctx, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			got = append(got, n)
+		}
+		if diff := cmp.Diff([]int{200 + 64, 36}, got); diff != "" {
+			t.Errorf("events applied per transaction (-want +got):\n%s", diff)
+		}
+	})
+}
