@@ -57,8 +57,13 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 	if opts.limiter == nil {
 		opts.limiter = ratelimit.NewMemory()
 	}
+	routes, err := ts.store.PrepareEventRoutes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { routes.Close() })
 	h := eventsapi.New(eventsapi.Config{
-		Routes:    ts.store,
+		Routes:    routes,
 		Writer:    opts.writer,
 		Limiter:   opts.limiter,
 		RateLimit: opts.rateLimit,
