@@ -21,7 +21,9 @@ const applierLockID = 0x676174656b
 // gatehouse.EffectOf), change events become change events. So an event's
 // effects are committed exactly once, whatever crashes. It returns how many
 // events it applied: 0 when all are, or, on PostgreSQL, when another node is
-// applying them.
+// applying them. It applies fewer than limit when the events change many
+// alerts, incidents or change events (maxChangesPerTx), so that the
+// transaction stays short and the event log's writer does not wait long.
 //
 // An event whose integration, service or account is gone, or whose service
 // is disabled, is passed over, as is one whose body cannot be read.
