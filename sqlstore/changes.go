@@ -31,43 +31,34 @@ func (tx *Tx) recordChange(accountID string, kind gatehouse.ChangeKind, subjectI
 // ChangesAfter returns up to limit changes whose ID is greater than afterID,
 // oldest first.
 func (s *Store) ChangesAfter(ctx context.Context, afterID int64, limit int) ([]gatehouse.Change, error) {
-	rows, err := s.query(ctx, "SELECT id, account_id, kind, subject_id, created_at FROM changes WHERE id > ? ORDER BY id LIMIT ?", afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("list changes: %w", err)
-	}
-	defer rows.Close()
-	var changes []gatehouse.Change
-	for rows.Next() {
+	return list(ctx, s, "list changes", func(row scanner) (gatehouse.Change, error) {
 		var c gatehouse.Change
 		var at int64
-		if err := rows.Scan(&c.ID, &c.AccountID, &c.Kind, &c.SubjectID, &at); err != nil {
-			return nil, fmt.Errorf("list changes: %w", err)
-		}
+		err := row.Scan(&c.ID, &c.AccountID, &c.Kind, &c.SubjectID, &at)
 		c.At = fromMicros(at)
-		changes = append(changes, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list changes: %w", err)
-	}
-	return changes, nil
+		return c, err
+	}, "SELECT id, account_id, kind, subject_id, created_at FROM changes WHERE id > ? ORDER BY id LIMIT ?", afterID, limit)
 }
 
 // LastChangeID returns the ID of the newest change, or 0 if there is none.
 func (s *Store) LastChangeID(ctx context.Context) (int64, error) {
-	var id int64
-	if err := s.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) FROM changes").Scan(&id); err != nil {
-		return 0, fmt.Errorf("last change: %w", err)
-	}
-	return id, nil
+	return get(ctx, s, "last change", "Change", func(row scanner) (id int64, err error) {
+		return id, row.Scan(&id)
+	}, "SELECT COALESCE(MAX(id), 0) FROM changes")
 }
 
 // PruneChanges deletes the changes recorded before cutoff and returns how
 // many it deleted. Servers read the feed every fraction of a second, so a
 // day's worth is far more than any of them needs.
 func (s *Store) PruneChanges(ctx context.Context, cutoff time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, s.rebind("DELETE FROM changes WHERE created_at < ?"), micros(cutoff))
-	if err != nil {
-		return 0, fmt.Errorf("prune changes: %w", err)
-	}
-	return res.RowsAffected()
+	var n int64
+	err := s.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec("DELETE FROM changes WHERE created_at < ?", micros(cutoff))
+		if err != nil {
+			return fmt.Errorf("prune changes: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }

@@ -295,12 +295,15 @@ func (s *Store) CredentialByHash(ctx context.Context, hash [32]byte) (*Credentia
 		ar accountRow
 		ur userRow
 	)
-	err := s.queryRow(ctx, q, hash[:]).Scan(slices.Concat(kr.dest(), ar.dest(), ur.dest())...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("API key")
-	}
+	err := s.view(ctx, "find credential", func(ctx context.Context) error {
+		err := s.queryRow(ctx, q, hash[:]).Scan(slices.Concat(kr.dest(), ar.dest(), ur.dest())...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return gatehouse.NotFound("API key")
+		}
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("find credential: %w", err)
+		return nil, err
 	}
 	c := &Credential{}
 	if c.Key, err = kr.key(); err != nil {

@@ -27,11 +27,7 @@ func (sc *Scope) Teams(ctx context.Context, q TeamQuery) (List[*gatehouse.Team],
 	if userID, limited := sc.teamLimited(); limited {
 		f.add("id IN (SELECT team_id FROM team_members WHERE user_id = ?)", userID)
 	}
-	teams, err := listPage(ctx, sc.store, teamColumns, "teams", f, sc.store.byteOrder("name")+", id", q.Page, scanTeam)
-	if err != nil {
-		return teams, fmt.Errorf("list teams: %w", err)
-	}
-	return teams, nil
+	return listPage(ctx, sc.store, "list teams", teamColumns, "teams", f, sc.store.byteOrder("name")+", id", q.Page, scanTeam)
 }
 
 // Team returns the team with that ID, or a 2100 error.
@@ -42,14 +38,7 @@ func (sc *Scope) Team(ctx context.Context, id string) (*gatehouse.Team, error) {
 	if userID, limited := sc.teamLimited(); limited {
 		f.add("id IN (SELECT team_id FROM team_members WHERE user_id = ?)", userID)
 	}
-	t, err := scanTeam(sc.store.queryRow(ctx, "SELECT "+teamColumns+" FROM teams"+f.where(), f.args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("Team " + id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find team: %w", err)
-	}
-	return t, nil
+	return get(ctx, sc.store, "find team", "Team "+id, scanTeam, "SELECT "+teamColumns+" FROM teams"+f.where(), f.args...)
 }
 
 // CreateTeam validates t and adds it to the account, setting its ID,
@@ -185,7 +174,7 @@ func (sc *Scope) TeamMembers(ctx context.Context, teamID string, p Page) (List[g
 	}
 	f := &filter{}
 	f.add("m.team_id = ?", teamID)
-	members, err := listPage(ctx, sc.store, qualify("u.", userColumns)+", m.role", "team_members m JOIN users u ON u.id = m.user_id",
+	return listPage(ctx, sc.store, "list team members", qualify("u.", userColumns)+", m.role", "team_members m JOIN users u ON u.id = m.user_id",
 		f, sc.store.byteOrder("u.name")+", u.id", p, func(row scanner) (gatehouse.TeamMember, error) {
 			var r userRow
 			var m gatehouse.TeamMember
@@ -195,10 +184,6 @@ func (sc *Scope) TeamMembers(ctx context.Context, teamID string, p Page) (List[g
 			m.User = r.user()
 			return m, nil
 		})
-	if err != nil {
-		return members, fmt.Errorf("list team members: %w", err)
-	}
-	return members, nil
 }
 
 // SetTeamMember adds the user to the team with role, or changes their role
