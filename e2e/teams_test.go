@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"strings"
 	"testing"
 
@@ -158,10 +157,7 @@ func TestClientTeamsWhereRolesAllow(t *testing.T) {
 	if !strings.Contains(apiErr.Error(), "Responder (limited_user)") {
 		t.Errorf("the refusal says %q, want it to name the role", apiErr.Error())
 	}
-	var target pagerduty.APIError
-	if !errors.As(responder.DeleteTeamWithContext(ctx, team.ID), &target) || target.StatusCode != 403 {
-		t.Errorf("DeleteTeamWithContext() with a Responder's token: %v, want 403", target)
-	}
+	checkAPIError(t, responder.DeleteTeamWithContext(ctx, team.ID), 403, 2010)
 	if err := manager.DeleteTeamWithContext(ctx, team.ID); err != nil {
 		t.Errorf("DeleteTeamWithContext() with a Manager's token: %v", err)
 	}

@@ -357,9 +357,15 @@ var routeCases = map[string][]routeCase{
 			return call{"PUT", "/users/" + w.users[gatehouse.RoleOwner].ID, `{"user":{"job_title":"` + w.name("title") + `"}}`}
 		}), may(200, fullKey, "owner")},
 	},
-	"DELETE /users/{id}": {{"", func(t *testing.T, w *world, _ credential) call {
-		return call{"DELETE", "/users/" + w.freshUser(t).ID, ""}
-	}, may(204, admins...)}},
+	"DELETE /users/{id}": {
+		{"", func(t *testing.T, w *world, _ credential) call {
+			return call{"DELETE", "/users/" + w.freshUser(t).ID, ""}
+		}, may(204, admins...)},
+		// An Admin may not; those who may are told the owner stays.
+		{"the Account Owner", same(func(w *world) call {
+			return call{"DELETE", "/users/" + w.users[gatehouse.RoleOwner].ID, ""}
+		}), may(400, fullKey, "owner")},
+	},
 	"GET /users/{id}/license": {
 		{"", same(func(w *world) call { return get("/users/" + w.subject.ID + "/license") }), may(200, everyone...)},
 		{"outside the team", same(func(w *world) call { return get("/users/" + w.outsider.ID + "/license") }), unlessHidden(200)},
@@ -378,6 +384,9 @@ var routeCases = map[string][]routeCase{
 		{"another user's", same(func(w *world) call {
 			return call{"POST", "/users/" + w.subject.ID + "/contact_methods", newContactMethodJSON(w)}
 		}), may(201, admins...)},
+		{"the Account Owner's", same(func(w *world) call {
+			return call{"POST", "/users/" + w.users[gatehouse.RoleOwner].ID + "/contact_methods", newContactMethodJSON(w)}
+		}), may(201, fullKey, "owner")},
 	},
 	"GET /users/{id}/contact_methods/{contact_method_id}": {{"", same(func(w *world) call {
 		return get("/users/" + w.subject.ID + "/contact_methods/" + w.subjectMethod.ID)
