@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
 	"github.com/gatehouse-dev/gatehouse/sqlstore/storetest"
 )
 
@@ -22,64 +23,67 @@ var notObjectIDs = map[string]string{
 // their filters included, shows the other account's objects.
 func TestCrossAccountIsolation(t *testing.T) {
 	t.Parallel()
-	s := storetest.OpenSQLite(t)
-	f := newFixture(t, s)
-	ours := newWorld(t, f, "acme", gatehouse.PlanBusiness)
-	theirs := newWorld(t, f, "globex", gatehouse.PlanBusiness)
-	// The credentials each route is tried with, where they may call it.
-	callers := []string{fullKey, readOnlyKey, "owner", "user"}
+	// On both engines: PostgreSQL refuses some text SQLite takes.
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		f := newFixture(t, s)
+		ours := newWorld(t, f, "acme", gatehouse.PlanBusiness)
+		theirs := newWorld(t, f, "globex", gatehouse.PlanBusiness)
+		// The credentials each route is tried with, where they may call it.
+		callers := []string{fullKey, readOnlyKey, "owner", "user"}
 
-	for _, rt := range routes {
-		t.Run(rt.Pattern, func(t *testing.T) {
-			t.Parallel()
-			method, pattern := splitPattern(rt.Pattern)
-			_, notObjects := notObjectIDs[rt.Pattern]
-			takesIDs := placeholder.MatchString(pattern) && !notObjects
-			for _, rc := range routeCases[rt.Pattern] {
-				for _, name := range callers {
-					c := ours.cred(name)
-					if rc.want(c)/100 != 2 {
-						continue
-					}
-					mine := rc.build(t, ours, c)
-					if !takesIDs {
-						r := ours.do(t, mine, c)
-						if r.Status/100 != 2 {
-							t.Errorf("%s %s with our %s: %d %s, want a success", mine.method, mine.path, name, r.Status, r.Body)
+		for _, rt := range routes {
+			t.Run(rt.Pattern, func(t *testing.T) {
+				t.Parallel()
+				method, pattern := splitPattern(rt.Pattern)
+				_, notObjects := notObjectIDs[rt.Pattern]
+				takesIDs := placeholder.MatchString(pattern) && !notObjects
+				for _, rc := range routeCases[rt.Pattern] {
+					for _, name := range callers {
+						c := ours.cred(name)
+						if rc.want(c)/100 != 2 {
+							continue
 						}
-						theirs.wantNothingOf(t, mine, r, "")
-						continue
-					}
-					their := rc.build(t, theirs, theirs.cred(name))
-					for _, path := range mixedPaths(pattern, mine.path, their.path) {
-						req := call{method, path, mine.body}
-						r := ours.do(t, req, c)
-						wantError(t, r, 404, gatehouse.CodeNotFound, "")
-						theirs.wantNothingOf(t, req, r, path)
+						mine := rc.build(t, ours, c)
+						if !takesIDs {
+							r := ours.do(t, mine, c)
+							if r.Status/100 != 2 {
+								t.Errorf("%s %s with our %s: %d %s, want a success", mine.method, mine.path, name, r.Status, r.Body)
+							}
+							theirs.wantNothingOf(t, mine, r, "")
+							continue
+						}
+						their := rc.build(t, theirs, theirs.cred(name))
+						for _, path := range mixedPaths(pattern, mine.path, their.path) {
+							req := call{method, path, mine.body}
+							r := ours.do(t, req, c)
+							wantError(t, r, 404, gatehouse.CodeNotFound, "")
+							theirs.wantNothingOf(t, req, r, path)
+						}
 					}
 				}
-			}
-		})
-	}
-
-	// Filters that name the other account's objects, or its names, find
-	// nothing of it.
-	key := ours.cred(fullKey)
-	for _, path := range []string{
-		"/users?query=globex&include[]=contact_methods&include[]=teams",
-		"/users?team_ids[]=" + theirs.team.ID,
-		"/teams?query=globex",
-		"/escalation_policies?query=globex",
-		"/escalation_policies?user_ids[]=" + theirs.subject.ID + "&team_ids[]=" + theirs.team.ID,
-		"/audit/records?root_resource_types[]=users&root_resource_types[]=teams&root_resource_types[]=escalation_policies&limit=100",
-		"/license_allocations?limit=100",
-	} {
-		r := ours.do(t, get(path), key)
-		if r.Status != 200 {
-			t.Errorf("GET %s: %d %s, want 200", path, r.Status, r.Body)
+			})
 		}
-		theirs.wantNothingOf(t, get(path), r, path)
-	}
+
+		// Filters that name the other account's objects, or its names, find
+		// nothing of it.
+		key := ours.cred(fullKey)
+		for _, path := range []string{
+			"/users?query=globex&include[]=contact_methods&include[]=teams",
+			"/users?team_ids[]=" + theirs.team.ID,
+			"/teams?query=globex",
+			"/escalation_policies?query=globex",
+			"/escalation_policies?user_ids[]=" + theirs.subject.ID + "&team_ids[]=" + theirs.team.ID,
+			"/audit/records?root_resource_types[]=users&root_resource_types[]=teams&root_resource_types[]=escalation_policies&limit=100",
+			"/license_allocations?limit=100",
+		} {
+			r := ours.do(t, get(path), key)
+			if r.Status != 200 {
+				t.Errorf("GET %s: %d %s, want 200", path, r.Status, r.Body)
+			}
+			theirs.wantNothingOf(t, get(path), r, path)
+		}
+	})
 }
 
 // mixedPaths are the paths of a route's pattern that take the other
