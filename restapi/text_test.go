@@ -22,6 +22,10 @@ func TestParametersNoObjectCanHold(t *testing.T) {
 		key := w.cred(fullKey)
 		for _, rt := range routes {
 			method, pattern := splitPattern(rt.Pattern)
+			if len(routeCases[rt.Pattern]) == 0 {
+				t.Errorf("%s: no entry in routeCases", rt.Pattern)
+				continue
+			}
 			for _, bad := range []string{"P%00X", "P%FFX"} {
 				if placeholder.MatchString(pattern) {
 					path := placeholder.ReplaceAllString(pattern, bad)
