@@ -42,6 +42,8 @@ type APIKey struct {
 	DisabledBy Actor
 	// LastUsedAt is zero until the key is first used; it has minute resolution.
 	LastUsedAt time.Time
+	// LastUsedFrom is the client address of that use; empty when unknown.
+	LastUsedFrom string
 }
 
 // Disabled reports whether the key is disabled.

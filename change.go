@@ -9,7 +9,12 @@ type Change struct {
 	AccountID string
 	Kind      ChangeKind
 	SubjectID string
-	At        time.Time
+	// Hash is the SHA-256 hash of the credential the change is about, such
+	// as a REST API key's, so that caches drop exactly its entry, also one
+	// that remembers the hash as unknown; zero for other changes.
+	Hash [32]byte
+	// At is when the change was recorded, by the database's clock.
+	At time.Time
 }
 
 // ChangeKind says what kind of thing changed.

@@ -39,41 +39,78 @@ func (k CredentialKind) String() string {
 }
 
 // Principal is who a request acts as: an account and, for user-level
-// credentials, one of its users.
+// credentials, one of its users. It is small, because a cache may hold one
+// per credential for millions of credentials: what the credentials of one
+// account and user have in common is in their shared Identity. Make one with
+// KeyPrincipal, Identity.KeyPrincipal or CLIPrincipal: a Principal without
+// an Identity has no Account or User to read.
 type Principal struct {
-	Account *gatehouse.Account
-	Kind    CredentialKind
+	// Identity is the account and user the credential acts as; its fields
+	// read as the principal's own (p.Account, p.User).
+	*Identity
 	// KeyID is the key (or app) the credential belongs to.
 	KeyID string
+	Kind  CredentialKind
+	// ReadOnly principals may only make GET requests.
+	ReadOnly bool
+}
+
+// Identity is what the principals of one account and user share.
+type Identity struct {
+	Account *gatehouse.Account
 	// User is nil for account-level credentials: general keys and OAuth
 	// client-credentials tokens.
 	User *gatehouse.User
-	// ReadOnly principals may only make GET requests.
-	ReadOnly bool
 	// Scopes are an OAuth token's scopes; nil for other credentials.
 	Scopes []string
-	// RateLimitKey names the allowance the request draws on: one per general
-	// key, one per user across all their tokens.
-	RateLimitKey string
+	// userLimitKey is "user:" and the user's ID.
+	userLimitKey string
+}
+
+// NewIdentity returns the identity of account and user, nil for an
+// account-level credential.
+func NewIdentity(account *gatehouse.Account, user *gatehouse.User) *Identity {
+	id := &Identity{Account: account, User: user}
+	if user != nil {
+		id.userLimitKey = "user:" + user.ID
+	}
+	return id
 }
 
 // KeyPrincipal returns the principal of a REST API key of account; user is
 // the token's user and nil for a general key.
 func KeyPrincipal(key *gatehouse.APIKey, account *gatehouse.Account, user *gatehouse.User) *Principal {
-	p := &Principal{Account: account, KeyID: key.ID}
+	if key.Kind != gatehouse.KeyUserToken {
+		user = nil
+	}
+	return NewIdentity(account, user).KeyPrincipal(key)
+}
+
+// KeyPrincipal returns the principal of a REST API key acting as id: its
+// account for a general key, its account and user for a user token.
+func (id *Identity) KeyPrincipal(key *gatehouse.APIKey) *Principal {
+	p := &Principal{Identity: id, KeyID: key.ID}
 	if key.Kind == gatehouse.KeyUserToken {
-		p.Kind, p.User = CredentialUserToken, user
-		p.RateLimitKey = "user:" + user.ID
+		p.Kind = CredentialUserToken
 	} else {
 		p.Kind, p.ReadOnly = CredentialGeneralKey, key.ReadOnly
-		p.RateLimitKey = "key:" + key.ID
 	}
 	return p
 }
 
 // CLIPrincipal is the operator at the command line acting on account.
 func CLIPrincipal(account *gatehouse.Account) *Principal {
-	return &Principal{Account: account, Kind: CredentialCLI}
+	return &Principal{Identity: NewIdentity(account, nil), Kind: CredentialCLI}
+}
+
+// RateLimitKey names the allowance a request draws on: one per general key
+// (the key's ID), one per user across all their tokens ("user:" and the
+// user's ID). The two cannot collide: IDs have 7 characters.
+func (p *Principal) RateLimitKey() string {
+	if p.User != nil {
+		return p.userLimitKey
+	}
+	return p.KeyID
 }
 
 // Permission is what a REST operation needs of a user-level principal's role.

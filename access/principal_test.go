@@ -101,8 +101,8 @@ func TestKeyPrincipalRateLimitKey(t *testing.T) {
 	tok1 := KeyPrincipal(&gatehouse.APIKey{ID: "T1", Kind: gatehouse.KeyUserToken}, business, u)
 	tok2 := KeyPrincipal(&gatehouse.APIKey{ID: "T2", Kind: gatehouse.KeyUserToken}, business, u)
 	gen := KeyPrincipal(&gatehouse.APIKey{ID: "K1", Kind: gatehouse.KeyGeneral}, business, nil)
-	if tok1.RateLimitKey != tok2.RateLimitKey || tok1.RateLimitKey == gen.RateLimitKey {
-		t.Errorf("rate limit keys: tokens %q and %q, general %q; want the tokens of one user to share one", tok1.RateLimitKey, tok2.RateLimitKey, gen.RateLimitKey)
+	if tok1.RateLimitKey() != tok2.RateLimitKey() || tok1.RateLimitKey() == gen.RateLimitKey() {
+		t.Errorf("rate limit keys: tokens %q and %q, general %q; want the tokens of one user to share one", tok1.RateLimitKey(), tok2.RateLimitKey(), gen.RateLimitKey())
 	}
 	if tok1.Kind != CredentialUserToken || tok1.User != u || gen.Kind != CredentialGeneralKey || gen.User != nil {
 		t.Errorf("KeyPrincipal kinds: %v %v", tok1, gen)

@@ -54,6 +54,12 @@ func readSpec(path string) (*openapi3.T, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mend: %w", err)
 	}
+	if mended, err = markNullable(mended); err != nil {
+		return nil, fmt.Errorf("mend: %w", err)
+	}
+	if mended, err = allowIncluded(mended); err != nil {
+		return nil, fmt.Errorf("mend: %w", err)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(mended)
 	if err != nil {
 		return nil, err
@@ -343,4 +349,111 @@ func TestSpecConformanceRateLimited(t *testing.T) {
 	if got := limited.header.Get("Ratelimit-Remaining"); got != "0" {
 		t.Errorf("429 header ratelimit-remaining = %q, want 0", got)
 	}
+}
+
+// nullable are the schemas, and the properties of schemas, whose value
+// PagerDuty answers null though the description does not mark them
+// nullable: a schema name alone, or "Schema.property" for a property of
+// the schema's object (the last allOf member with properties).
+var nullable = []string{
+	// "Value is `null` if the feature is disabled", in their own words.
+	"Service.acknowledgement_timeout",
+	"Service.auto_resolve_timeout",
+	// A service that never had an incident, and one without support hours
+	// (SupportHours is only the Service's).
+	"Service.last_incident_timestamp",
+	"SupportHours",
+}
+
+// markNullable marks the schemas and properties of nullable nullable. It
+// fails when one is missing, so that a description that changes is noticed.
+func markNullable(raw []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, name := range nullable {
+		schemaName, property, _ := strings.Cut(name, ".")
+		schema, ok := schemas[schemaName].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("no schema %s to mark nullable", schemaName)
+		}
+		if property == "" {
+			schema["nullable"] = true
+			continue
+		}
+		var prop map[string]any
+		parts, _ := schema["allOf"].([]any)
+		for _, part := range append(parts, schema) {
+			if props, ok := part.(map[string]any)["properties"].(map[string]any); ok {
+				if p, ok := props[property].(map[string]any); ok {
+					prop = p
+				}
+			}
+		}
+		if prop == nil {
+			return nil, fmt.Errorf("no property %s to mark nullable", name)
+		}
+		prop["nullable"] = true
+	}
+	return json.Marshal(doc)
+}
+
+// included are the properties that include[] expands from references to
+// whole objects, with the schemas of both. The description lists those
+// include[] values, and says so of a service's integrations ("If
+// integrations is passed as an argument, these are full objects -
+// otherwise, these are references"), but its schemas allow only references.
+var included = []struct{ schema, property, reference, object string }{
+	{"Service", "integrations", "IntegrationReference", "Integration"},
+	{"Service", "teams", "TeamReference", "Team"},
+	{"Service", "escalation_policy", "EscalationPolicyReference", "EscalationPolicy"},
+	{"Integration", "service", "ServiceReference", "Service"},
+	{"Integration", "vendor", "VendorReference", "Vendor"},
+}
+
+// allowIncluded lets each property of included be the reference or the
+// whole object. It fails when one is missing, so that a description that
+// changes is noticed.
+func allowIncluded(raw []byte) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	schemas, _ := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, inc := range included {
+		schema, _ := schemas[inc.schema].(map[string]any)
+		if _, ok := schemas[inc.object]; !ok || schema == nil {
+			return nil, fmt.Errorf("no schema %s or %s", inc.schema, inc.object)
+		}
+		parts, _ := schema["allOf"].([]any)
+		ref := "#/components/schemas/" + inc.reference
+		either := map[string]any{"anyOf": []any{
+			map[string]any{"$ref": ref},
+			map[string]any{"$ref": "#/components/schemas/" + inc.object},
+		}}
+		found := false
+		for _, part := range parts {
+			props, _ := part.(map[string]any)["properties"].(map[string]any)
+			prop, ok := props[inc.property].(map[string]any)
+			if !ok {
+				continue
+			}
+			items, _ := prop["items"].(map[string]any)
+			switch {
+			case prop["$ref"] == ref:
+				props[inc.property] = either
+			case items != nil && items["$ref"] == ref:
+				prop["items"] = either
+			default:
+				return nil, fmt.Errorf("%s.%s is not a %s", inc.schema, inc.property, inc.reference)
+			}
+			found = true
+		}
+		if !found {
+			return nil, fmt.Errorf("no property %s.%s", inc.schema, inc.property)
+		}
+	}
+	return json.Marshal(doc)
 }

@@ -50,26 +50,26 @@ func mustAllow(t testing.TB, m *Memory, key string, limit Limit) Result {
 
 // len returns how many keys m holds state for.
 func (m *Memory) len() int {
-	n := 0
-	for i := range m.shards {
-		s := &m.shards[i]
-		s.mu.Lock()
-		n += len(s.entries)
-		s.mu.Unlock()
-	}
-	return n
+	return m.Stats().Keys
 }
 
 // touchAllShards makes one request in each shard of m, under fresh keys.
 func touchAllShards(t *testing.T, m *Memory, limit Limit) {
 	t.Helper()
+	touchShards(t, m, m.keys.seed, limit)
+}
+
+// touchShards makes one request of l in each shard of a table with seed,
+// under fresh keys.
+func touchShards(t *testing.T, l Limiter, seed maphash.Seed, limit Limit) {
+	t.Helper()
 	var touched [shardCount]bool
 	for i, left := 0, shardCount; left > 0; i++ {
 		key := fmt.Sprintf("touch-%d", i)
-		if j := maphash.String(m.seed, key) & (shardCount - 1); !touched[j] {
+		if j := maphash.String(seed, key) & (shardCount - 1); !touched[j] {
 			touched[j] = true
 			left--
-			mustAllow(t, m, key, limit)
+			mustAllowL(t, l, key, limit)
 		}
 	}
 }
@@ -148,6 +148,8 @@ func TestMemoryRefusalConsumesNothing(t *testing.T) {
 	}
 }
 
+// TestMemoryLimitChange checks that a key's new limit keeps the moment its
+// allowance is full again, at most one new period away, as Redis does.
 func TestMemoryLimitChange(t *testing.T) {
 	t.Parallel()
 	perMinute := func(rate int) Limit { return Limit{Rate: rate, Period: time.Minute} }
@@ -163,20 +165,34 @@ func TestMemoryLimitChange(t *testing.T) {
 		{"raised: refills at the new rate", []step{
 			{0, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 1, ResetAfter: 30 * time.Second}},
 			{0, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: time.Minute}},
+			// Full in a minute: no room for even one more of the new 6 s.
 			{0, perMinute(10), Result{Allowed: false, Limit: 10, ResetAfter: time.Minute, RetryAfter: 6 * time.Second}},
 			{6 * time.Second, perMinute(10), Result{Allowed: true, Limit: 10, Remaining: 0, ResetAfter: time.Minute}},
 			{time.Minute, perMinute(10), Result{Allowed: true, Limit: 10, Remaining: 9, ResetAfter: 6 * time.Second}},
 		}},
-		{"lowered: capped at the new rate", []step{
-			{0, perMinute(10), Result{Allowed: true, Limit: 10, Remaining: 9, ResetAfter: 6 * time.Second}},
+		{"raised after a pause", []step{
 			{0, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 1, ResetAfter: 30 * time.Second}},
 			{0, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: time.Minute}},
+			{30 * time.Second, perMinute(10), Result{Allowed: true, Limit: 10, Remaining: 4, ResetAfter: 36 * time.Second}},
+		}},
+		{"lowered", []step{
+			{0, perMinute(10), Result{Allowed: true, Limit: 10, Remaining: 9, ResetAfter: 6 * time.Second}},
+			{0, perMinute(10), Result{Allowed: true, Limit: 10, Remaining: 8, ResetAfter: 12 * time.Second}},
+			{0, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: 42 * time.Second}},
+			{0, perMinute(2), Result{Allowed: false, Limit: 2, ResetAfter: 42 * time.Second, RetryAfter: 12 * time.Second}},
+			{12 * time.Second, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: time.Minute}},
+		}},
+		{"shorter period: at most one new period away", []step{
+			{0, Limit{Rate: 2, Period: time.Hour}, Result{Allowed: true, Limit: 2, Remaining: 1, ResetAfter: 30 * time.Minute}},
+			{0, Limit{Rate: 2, Period: time.Hour}, Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: time.Hour}},
 			{0, perMinute(2), Result{Allowed: false, Limit: 2, ResetAfter: time.Minute, RetryAfter: 30 * time.Second}},
+			{30 * time.Second, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: time.Minute}},
 		}},
 		{"longer period", []step{
 			{0, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 1, ResetAfter: 30 * time.Second}},
 			{0, perMinute(2), Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: time.Minute}},
-			{0, Limit{Rate: 2, Period: time.Hour}, Result{Allowed: false, Limit: 2, ResetAfter: time.Hour, RetryAfter: 30 * time.Minute}},
+			{0, Limit{Rate: 2, Period: time.Hour}, Result{Allowed: true, Limit: 2, Remaining: 0, ResetAfter: 31 * time.Minute}},
+			{0, Limit{Rate: 2, Period: time.Hour}, Result{Allowed: false, Limit: 2, ResetAfter: 31 * time.Minute, RetryAfter: time.Minute}},
 		}},
 	}
 	for _, tt := range tests {

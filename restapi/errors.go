@@ -55,7 +55,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	body := []byte(`{"error":{"message":"Internal Error","code":2000}}`)
-	if err := enc.Encode(v); err != nil {
+	var err error
+	if l, ok := v.(list); ok {
+		err = l.encode(buf)
+	} else {
+		err = enc.Encode(v)
+	}
+	if err != nil {
 		status = http.StatusInternalServerError
 	} else {
 		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
@@ -64,6 +70,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(body)
 }
+
+// rawJSON is a body already encoded, written as it is. Handlers return a
+// pointer to it, which an interface holds without an allocation.
+type rawJSON struct{ b []byte }
 
 var (
 	jsonBuffers     = sync.Pool{New: func() any { return new(bytes.Buffer) }}

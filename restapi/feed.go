@@ -2,92 +2,56 @@ package restapi
 
 import (
 	"context"
+	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/authn"
+	"github.com/gatehouse-dev/gatehouse/sqlstore"
 )
 
-// Run reads the change feed, so that keys disabled, deleted or changed
-// elsewhere stop working here within a poll, and flushes last-used times
-// every 30 seconds. It returns when ctx ends, after a last flush.
-func (s *Server) Run(ctx context.Context) error {
-	started := s.cfg.Now()
-	last, err := s.cfg.Store.LastChangeID(ctx)
-	for err != nil {
-		s.logger.Warn("change feed: cannot read the newest change; retrying", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-		started = s.cfg.Now()
-		last, err = s.cfg.Store.LastChangeID(ctx)
-	}
-	s.feedReadAt.Store(started.UnixNano())
-	close(s.feedReady)
+// lastUsedFlush is how often the keys' last uses are written.
+const lastUsedFlush = 30 * time.Second
 
-	poll := time.NewTicker(s.cfg.ChangePoll)
-	defer poll.Stop()
-	flush := time.NewTicker(30 * time.Second)
-	defer flush.Stop()
-	prune := time.NewTicker(time.Hour)
-	defer prune.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := s.usage.flush(flushCtx, s.cfg.Store.TouchKeys); err != nil {
-				s.logger.Warn("last-used times not saved", "err", err)
-			}
-			return nil
-		case <-flush.C:
-			if err := s.usage.flush(ctx, s.cfg.Store.TouchKeys); err != nil {
-				s.logger.Warn("last-used times not saved; will retry", "err", err)
-			}
-			continue
-		case <-prune.C:
-			if _, err := s.cfg.Store.PruneChanges(ctx, s.cfg.Now().Add(-changeRetention)); err != nil {
-				s.logger.Warn("old changes not pruned; will retry", "err", err)
-			}
-			continue
-		case <-poll.C:
-		}
-		last = s.readChanges(ctx, last)
+// Run does the server's background work until ctx ends: it follows the
+// change feed (unless Config.Feed is followed by its owner), so that keys
+// disabled, deleted or changed elsewhere stop working here within a second,
+// and it writes the keys' last uses every 30 seconds on a goroutine of its
+// own, and once more as it ends.
+func (s *Server) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.keys.FlushEvery(ctx, s.flushEvery, s.touchKeys) })
+	if s.ownFeed {
+		s.feed.Run(ctx)
 	}
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+// touchKeys writes the keys' last uses.
+func (s *Server) touchKeys(ctx context.Context, uses []authn.Use) error {
+	keyUses := make([]sqlstore.KeyUse, len(uses))
+	for i, u := range uses {
+		keyUses[i] = sqlstore.KeyUse{KeyID: u.ID, At: u.At}
+		if u.From != (netip.Addr{}) {
+			keyUses[i].From = u.From.String()
+		}
+	}
+	return s.cfg.Store.TouchKeys(ctx, keyUses)
 }
 
 // ApplyChange drops what ch makes stale from the server's caches. Wire it to
 // the store's OnChange, so that a change made in this process takes effect
 // before the call that made it returns.
 func (s *Server) ApplyChange(ch gatehouse.Change) {
-	s.keys.apply(ch)
+	s.keys.Apply(ch)
 }
 
-// readChanges applies the changes after last and returns the newest ID seen.
-// A read that takes longer than the cache may trust the feed is abandoned.
-func (s *Server) readChanges(ctx context.Context, last int64) int64 {
-	started := s.cfg.Now()
-	ctx, cancel := context.WithTimeout(ctx, s.maxFeedAge)
-	defer cancel()
-	for {
-		changes, err := s.cfg.Store.ChangesAfter(ctx, last, 1000)
-		if err != nil {
-			if ctx.Err() == nil {
-				// Cached keys may now be stale for longer than promised: drop
-				// them all rather than serve a disabled key.
-				s.logger.Warn("change feed unreadable; cache cleared", "err", err)
-				s.keys.clear()
-			}
-			return last
-		}
-		for _, ch := range changes {
-			s.keys.apply(ch)
-			last = ch.ID
-		}
-		if len(changes) < 1000 {
-			s.feedReadAt.Store(started.UnixNano())
-			return last
-		}
-	}
-}
+// Ready is closed once the change feed has been read: until then every
+// request asks the store.
+func (s *Server) Ready() <-chan struct{} { return s.feed.Ready() }
+
+// KeyCacheStats returns the figures of the cache of REST API keys.
+func (s *Server) KeyCacheStats() authn.Stats { return s.keys.Stats() }

@@ -393,6 +393,6 @@ func benchPolicies(b *testing.B, n int) (*Server, []string) {
 	}
 	key, _ := mustKey(b, s, a, nil, false)
 	srv := New(Config{Store: s, Limiter: ratelimit.NewMemory(), RateLimit: 1_000_000_000})
-	srv.feedReadAt.Store(time.Now().Add(time.Hour).UnixNano())
+	srv.keys.TrustUntil(time.Now().Add(time.Hour))
 	return srv, []string{token(key)}
 }

@@ -55,7 +55,7 @@ func TestAnswerReadBeforeFeedStartsIsNotCached(t *testing.T) {
 	done := make(chan struct{})
 	go func() { srv.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	<-srv.feedReady // the feed starts after the disable
+	<-srv.Ready() // the feed starts after the disable
 	close(paused.release)
 	if code := <-first; code != http.StatusOK {
 		t.Fatalf("the first request = %d, want 200 (it read the key before the disable)", code)
@@ -106,7 +106,7 @@ func TestStalledFeedStopsTheCache(t *testing.T) {
 	done := make(chan struct{})
 	go func() { srv.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	<-srv.feedReady
+	<-srv.Ready()
 
 	status := func() int {
 		w := httptest.NewRecorder()

@@ -73,12 +73,25 @@ var routes = []route{
 	{Pattern: "DELETE /escalation_policies/{id}", Perm: access.PermManage, Scope: "escalation_policies.write", Handle: deleteEscalationPolicy},
 
 	// Services and their integrations
+	{Pattern: "GET /services", Perm: access.PermRead, Scope: "services.read", Handle: listServices},
+	{Pattern: "POST /services", Perm: access.PermManage, Scope: "services.write", Handle: createService},
+	{Pattern: "GET /services/{id}", Perm: access.PermRead, Scope: "services.read", Handle: getService},
+	{Pattern: "PUT /services/{id}", Perm: access.PermManage, Scope: "services.write", Handle: updateService},
+	{Pattern: "DELETE /services/{id}", Perm: access.PermManage, Scope: "services.write", Handle: deleteService},
+	{Pattern: "POST /services/{id}/integrations", Perm: access.PermManage, Scope: "services.write", Handle: createIntegration},
+	{Pattern: "GET /services/{id}/integrations/{integration_id}", Perm: access.PermRead, Scope: "services.read", Handle: getIntegration},
+	{Pattern: "PUT /services/{id}/integrations/{integration_id}", Perm: access.PermManage, Scope: "services.write", Handle: updateIntegration},
+	{Pattern: "DELETE /services/{id}/integrations/{integration_id}", Perm: access.PermManage, Scope: "services.write", Handle: deleteIntegration},
 
 	// Vendors and priorities
+	{Pattern: "GET /vendors", Perm: access.PermRead, Scope: "vendors.read", Handle: listVendors},
+	{Pattern: "GET /vendors/{id}", Perm: access.PermRead, Scope: "vendors.read", Handle: getVendor},
+	{Pattern: "GET /priorities", Perm: access.PermRead, Scope: "priorities.read", Handle: listPriorities},
 
 	// Audit records
 	{Pattern: "GET /audit/records", Perm: access.PermAdmin, Scope: "audit_records.read", Handle: listAuditRecords},
 	{Pattern: "GET /users/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("user", userExists)},
 	{Pattern: "GET /teams/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Ability: gatehouse.AbilityTeams, Handle: auditRecordsOf("team", teamExists)},
 	{Pattern: "GET /escalation_policies/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("escalation_policy", escalationPolicyExists)},
+	{Pattern: "GET /services/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("service", serviceExists)},
 }

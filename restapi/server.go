@@ -9,15 +9,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/authn"
 	"github.com/gatehouse-dev/gatehouse/edge"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
@@ -28,18 +27,14 @@ type Store interface {
 	// CredentialByHash returns the key with that hash, its account and, for a
 	// user token, its user; 2100 when no key has it.
 	CredentialByHash(ctx context.Context, hash [32]byte) (*sqlstore.Credential, error)
-	// ChangesAfter returns up to limit changes after afterID, oldest first.
-	ChangesAfter(ctx context.Context, afterID int64, limit int) ([]gatehouse.Change, error)
-	// LastChangeID returns the newest change's ID.
-	LastChangeID(ctx context.Context) (int64, error)
-	// TouchKeys moves the keys' last-used times forward.
-	TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// TouchKeys moves the keys' last uses forward, in batches.
+	TouchKeys(ctx context.Context, uses []sqlstore.KeyUse) error
 	// AuditRecords returns a page of the account's audit trail.
 	AuditRecords(ctx context.Context, accountID string, q sqlstore.AuditQuery) ([]*gatehouse.AuditRecord, string, error)
 	// Scope returns the account's store as actor sees it.
 	Scope(accountID string, actor sqlstore.Actor) *sqlstore.Scope
-	// PruneChanges deletes the changes recorded before cutoff.
-	PruneChanges(ctx context.Context, cutoff time.Time) (int64, error)
+	// The change feed, which the server follows unless Config.Feed is set.
+	authn.ChangeStore
 }
 
 // Config configures a Server.
@@ -55,43 +50,49 @@ type Config struct {
 	Logger      *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
-	// ChangePoll is how often the change feed is read; 200 ms when zero.
-	// Changes made by this process reach the server at once through
+	// Feed is the change feed the server's cache follows, shared with the
+	// other doors; when nil, the server reads one of its own from Store in
+	// Run. Changes made by this process reach the server at once through
 	// ApplyChange.
+	Feed *authn.Feed
+	// ChangePoll is how often the server's own change feed is read; 200 ms
+	// when zero.
 	ChangePoll time.Duration
-	// CacheSize bounds the number of cached keys; 100 000 when zero.
+	// CacheSize bounds the number of cached keys; authn.DefaultSize
+	// (1 000 000) when zero.
 	CacheSize int
+	// KeyLookupTimeout bounds a key's lookup in the store on a cache miss,
+	// beyond which the request is answered 503; authn.DefaultLookupTimeout
+	// (2 s) when zero.
+	KeyLookupTimeout time.Duration
+	// AuthFailures limits failed authentications per client address; none
+	// when nil.
+	AuthFailures AuthFailures
 }
 
 // DefaultRateLimit is PagerDuty's REST limit: 960 requests a minute.
 const DefaultRateLimit = 960
 
-// changeRetention is how long rows of the change feed are kept.
-const changeRetention = 24 * time.Hour
-
-// negativeTTL is how long an unknown key's hash is remembered.
-const negativeTTL = 5 * time.Second
-
 // Server is the REST API. Run its background work with Run.
 type Server struct {
-	cfg   Config
-	mux   *http.ServeMux
-	keys  *keyCache
-	usage *usageTracker
-	limit ratelimit.Limit
+	cfg    Config
+	mux    *http.ServeMux
+	logger *slog.Logger
+	// keys resolves key hashes to principals; trusted only while feed is
+	// read.
+	keys    *authn.Cache[*access.Principal]
+	feed    *authn.Feed
+	ownFeed bool
+	// accounts and identities are shared by the cached principals.
+	accounts   *authn.Shared[gatehouse.Account]
+	identities *authn.Shared[access.Identity]
+	limit      ratelimit.Limit
 	// limitHeader is the ratelimit-limit header's value, the same on every
-	// answer.
-	limitHeader []string
-	logger      *slog.Logger
-	// feedReadAt is when the last successful read of the change feed began,
-	// in Unix nanoseconds; 0 before the first. Cached keys are trusted only
-	// while it is recent, so a feed that stalls (a hung database) makes every
-	// request ask the store instead of serving a key disabled meanwhile.
-	feedReadAt atomic.Int64
-	// maxFeedAge is how old feedReadAt may be for the cache to be used.
-	maxFeedAge time.Duration
-	// feedReady is closed after the first successful read of the feed.
-	feedReady chan struct{}
+	// answer; headerNumbers the values of the other rate limit headers.
+	limitHeader   []string
+	headerNumbers []string
+	// flushEvery is how often the keys' last uses are written.
+	flushEvery time.Duration
 }
 
 // New returns a REST API server.
@@ -105,20 +106,26 @@ func New(cfg Config) *Server {
 	if cfg.ChangePoll == 0 {
 		cfg.ChangePoll = 200 * time.Millisecond
 	}
-	if cfg.CacheSize == 0 {
-		cfg.CacheSize = 100_000
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = authn.DefaultSize
 	}
 	s := &Server{
-		cfg:         cfg,
-		mux:         http.NewServeMux(),
-		keys:        newKeyCache(cfg.CacheSize),
-		usage:       newUsageTracker(),
-		limit:       ratelimit.Limit{Rate: cfg.RateLimit, Period: time.Minute},
-		limitHeader: []string{strconv.Itoa(cfg.RateLimit)},
-		logger:      cfg.Logger,
-		feedReady:   make(chan struct{}),
-		maxFeedAge:  cfg.ChangePoll + 800*time.Millisecond,
+		cfg:           cfg,
+		mux:           http.NewServeMux(),
+		logger:        cfg.Logger,
+		accounts:      authn.NewShared(cfg.CacheSize, sameAccount),
+		identities:    authn.NewShared(cfg.CacheSize, sameIdentity),
+		limit:         ratelimit.Limit{Rate: cfg.RateLimit, Period: time.Minute},
+		limitHeader:   []string{strconv.Itoa(cfg.RateLimit)},
+		headerNumbers: newHeaderNumbers(min(max(cfg.RateLimit, 60), maxHeaderNumber)),
+		flushEvery:    lastUsedFlush,
 	}
+	s.keys = s.newKeyCache()
+	s.feed, s.ownFeed = cfg.Feed, cfg.Feed == nil
+	if s.ownFeed {
+		s.feed = authn.NewFeed(authn.FeedConfig{Store: cfg.Store, Poll: cfg.ChangePoll, Logger: cfg.Logger, Now: cfg.Now})
+	}
+	s.feed.Follow(s.keys)
 	for i := range routes {
 		s.handle(&routes[i])
 	}
@@ -129,7 +136,7 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the REST API: every path is a route of the table, or
 // the fallback that answers 404 once the credential is admitted.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !isCleanPath(r.URL.Path) {
+	if !edge.IsCleanPath(r.URL.Path) {
 		// ServeMux would answer an HTML redirect; PagerDuty has no such
 		// paths.
 		writeError(w, errNotFound)
@@ -143,8 +150,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handle(rt *route) {
 	params := pathParams(rt.Pattern)
 	s.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
-		edge.InfoOf(r.Context()).Route = rt.Pattern
-		p, ok := s.admit(w, r)
+		req := s.newRequest(r)
+		defer req.release()
+		req.info.Route = rt.Pattern
+		p, ok := s.admit(w, req)
 		if !ok {
 			return
 		}
@@ -160,7 +169,7 @@ func (s *Server) handle(rt *route) {
 			s.fail(w, r, err)
 			return
 		}
-		req := &request{http: r, ctx: r.Context(), principal: p, externalURL: s.cfg.ExternalURL, store: s.cfg.Store}
+		req.principal = p
 		if err := req.checkFrom(rt.From); err != nil {
 			s.fail(w, r, err)
 			return
@@ -170,11 +179,16 @@ func (s *Server) handle(rt *route) {
 			s.fail(w, r, err)
 			return
 		}
-		if body == nil {
+		switch b := body.(type) {
+		case nil:
 			w.WriteHeader(status)
-			return
+		case *rawJSON:
+			w.Header()["Content-Type"] = jsonContentType
+			w.WriteHeader(status)
+			w.Write(b.b)
+		default:
+			writeJSON(w, status, body)
 		}
-		writeJSON(w, status, body)
 	})
 }
 
@@ -252,7 +266,9 @@ func (r *request) checkFrom(required bool) error {
 // notFound is the route of every path the table does not have: 404 for an
 // admitted credential, the front door's answer for any other.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.admit(w, r); ok {
+	req := s.newRequest(r)
+	defer req.release()
+	if _, ok := s.admit(w, req); ok {
 		writeError(w, errNotFound)
 	}
 }
@@ -260,19 +276,20 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // admit is the front door, once per request: credential, rate limit, plan
 // and access level. It answers and returns false when the request may not
 // go on.
-func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principal, bool) {
+func (s *Server) admit(w http.ResponseWriter, req *request) (*access.Principal, bool) {
+	r, info := req.http, req.info
 	now := s.cfg.Now()
-	info := edge.InfoOf(r.Context())
-	p, err := s.authenticate(r.Context(), r.Header["Authorization"], now)
+	p, last4, err := s.authenticate(req.ctx, r.Header["Authorization"], now, clientAddr(r, info))
 	if err != nil {
+		if e, ok := errors.AsType[*tooManyFailures](err); ok {
+			w.Header()["Retry-After"] = s.headerNumber(max(ceilSeconds(e.retryAfter), 1))
+			err = errTooManyFailures
+		}
 		info.AuthFailure = authFailure(err)
 		s.fail(w, r, err)
 		return nil, false
 	}
-	info.Credential = p.Kind.String()
-	if _, secret, problem := access.ParseAuthorization(r.Header["Authorization"]); problem == "" {
-		info.Last4 = access.Last4(secret)
-	}
+	info.Credential, info.Last4 = p.Kind.String(), last4
 	if s.cfg.Limiter != nil && s.limit.Rate > 0 {
 		if !s.rateLimit(w, r, p) {
 			return nil, false
@@ -282,14 +299,7 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (*access.Principa
 		s.fail(w, r, err)
 		return nil, false
 	}
-	s.usage.record(p.KeyID, now)
 	return p, true
-}
-
-// isCleanPath reports whether p is a path ServeMux serves as it is: rooted,
-// with no empty, "." or ".." segment.
-func isCleanPath(p string) bool {
-	return p != "" && p[0] == '/' && path.Clean(p) == p || p == "/"
 }
 
 // fail answers with err: its PagerDuty code if it has one, else a logged 500.

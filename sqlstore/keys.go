@@ -15,7 +15,7 @@ import (
 
 const keyColumns = "id, account_id, kind, user_id, description, read_only, api_version, hash, last4, created_at, " +
 	"created_by_type, created_by_id, created_by_summary, " +
-	"disabled_at, disabled_by_type, disabled_by_id, disabled_by_summary, last_used_at"
+	"disabled_at, disabled_by_type, disabled_by_id, disabled_by_summary, last_used_at, last_used_from"
 
 // maxDescriptionLength is the longest description of a key, in characters.
 const maxDescriptionLength = 255
@@ -124,22 +124,28 @@ func (tx *Tx) createKey(k *gatehouse.APIKey) error {
 		return gatehouse.InvalidInput("This key is already in use")
 	}
 	k.ID, k.CreatedAt, k.APIVersion = gatehouse.NewID(), tx.now, gatehouse.APIVersion
-	k.DisabledAt, k.DisabledBy, k.LastUsedAt = time.Time{}, gatehouse.Actor{}, time.Time{}
-	_, err := tx.exec("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	k.DisabledAt, k.DisabledBy, k.LastUsedAt, k.LastUsedFrom = time.Time{}, gatehouse.Actor{}, time.Time{}, ""
+	_, err := tx.exec("INSERT INTO api_keys ("+keyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		k.ID, k.AccountID, string(k.Kind), sql.NullString{String: k.UserID, Valid: k.UserID != ""},
 		k.Description, k.ReadOnly, k.APIVersion, k.Hash[:], k.Last4, micros(k.CreatedAt),
 		k.CreatedBy.Type, k.CreatedBy.ID, k.CreatedBy.Summary,
-		nullMicros(k.DisabledAt), k.DisabledBy.Type, k.DisabledBy.ID, k.DisabledBy.Summary, nullMicros(k.LastUsedAt))
+		nullMicros(k.DisabledAt), k.DisabledBy.Type, k.DisabledBy.ID, k.DisabledBy.Summary, nullMicros(k.LastUsedAt), "")
 	if err != nil {
 		return fmt.Errorf("create api key: %w", err)
 	}
-	return tx.keyChanged(k.AccountID, k.CreatedBy, "create", k.Kind, k.ID, k.Last4)
+	return tx.keyChanged(k.AccountID, k.CreatedBy, "create", k.Kind, k.ID, k.Last4, k.Hash[:])
 }
 
-// keyChanged records a change of a key in the change feed, so that running
-// servers drop it from their caches, and in the account's audit trail.
-func (tx *Tx) keyChanged(accountID string, by gatehouse.Actor, action string, kind gatehouse.KeyKind, keyID, last4 string) error {
-	if err := tx.recordChange(accountID, gatehouse.ChangeKey, keyID); err != nil {
+// keyChanged records a change of a key in the change feed, with the key's
+// hash so that running servers drop exactly its cache entry, and in the
+// account's audit trail.
+func (tx *Tx) keyChanged(accountID string, by gatehouse.Actor, action string, kind gatehouse.KeyKind, keyID, last4 string, hash []byte) error {
+	var h [32]byte
+	if len(hash) != len(h) {
+		return fmt.Errorf("%s api key %s: hash has %d bytes", action, keyID, len(hash))
+	}
+	copy(h[:], hash)
+	if err := tx.recordCredentialChange(accountID, gatehouse.ChangeKey, keyID, h); err != nil {
 		return err
 	}
 	return tx.recordAudit(&gatehouse.AuditRecord{
@@ -205,8 +211,11 @@ func (s *Store) setKeyDisabled(ctx context.Context, accountID, id string, by gat
 		action, verb = "disable", "disabled"
 	}
 	return s.inTx(ctx, func(tx *Tx) error {
-		var kind, last4 string
-		err := tx.queryRow("SELECT kind, last4 FROM api_keys WHERE account_id = ? AND id = ?", accountID, id).Scan(&kind, &last4)
+		var (
+			kind, last4 string
+			hash        []byte
+		)
+		err := tx.queryRow("SELECT kind, last4, hash FROM api_keys WHERE account_id = ? AND id = ?", accountID, id).Scan(&kind, &last4, &hash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return gatehouse.NotFound("API key " + id)
 		}
@@ -235,7 +244,7 @@ func (s *Store) setKeyDisabled(ctx context.Context, accountID, id string, by gat
 		if n == 0 {
 			return nil
 		}
-		return tx.keyChanged(accountID, by, action, gatehouse.KeyGeneral, id, last4)
+		return tx.keyChanged(accountID, by, action, gatehouse.KeyGeneral, id, last4, hash)
 	})
 }
 
@@ -243,28 +252,34 @@ func (s *Store) setKeyDisabled(ctx context.Context, accountID, id string, by gat
 // deletion remains. It returns 2100 for an unknown key.
 func (s *Store) DeleteKey(ctx context.Context, accountID, id string, by gatehouse.Actor) error {
 	return s.inTx(ctx, func(tx *Tx) error {
-		var kind, last4 string
-		err := tx.queryRow("DELETE FROM api_keys WHERE account_id = ? AND id = ? RETURNING kind, last4", accountID, id).Scan(&kind, &last4)
+		var (
+			kind, last4 string
+			hash        []byte
+		)
+		err := tx.queryRow("DELETE FROM api_keys WHERE account_id = ? AND id = ? RETURNING kind, last4, hash", accountID, id).Scan(&kind, &last4, &hash)
 		if errors.Is(err, sql.ErrNoRows) {
 			return gatehouse.NotFound("API key " + id)
 		}
 		if err != nil {
 			return fmt.Errorf("delete api key: %w", err)
 		}
-		return tx.keyChanged(accountID, by, "delete", gatehouse.KeyKind(kind), id, last4)
+		return tx.keyChanged(accountID, by, "delete", gatehouse.KeyKind(kind), id, last4, hash)
 	})
 }
 
 // deleteUserTokens deletes the tokens of a user who is being removed, with an
 // audit record for each.
 func (tx *Tx) deleteUserTokens(accountID, userID string, by gatehouse.Actor) error {
-	type token struct{ id, last4 string }
-	rows, err := tx.query("DELETE FROM api_keys WHERE account_id = ? AND user_id = ? RETURNING id, last4", accountID, userID)
+	type token struct {
+		id, last4 string
+		hash      []byte
+	}
+	rows, err := tx.query("DELETE FROM api_keys WHERE account_id = ? AND user_id = ? RETURNING id, last4, hash", accountID, userID)
 	if err != nil {
 		return fmt.Errorf("delete user tokens: %w", err)
 	}
 	tokens, err := scanAll(rows, func(row scanner) (t token, err error) {
-		return t, row.Scan(&t.id, &t.last4)
+		return t, row.Scan(&t.id, &t.last4, &t.hash)
 	})
 	if err != nil {
 		return fmt.Errorf("delete user tokens: %w", err)
@@ -272,7 +287,7 @@ func (tx *Tx) deleteUserTokens(accountID, userID string, by gatehouse.Actor) err
 	// Sorted, so that the audit trail does not depend on the engine.
 	slices.SortFunc(tokens, func(a, b token) int { return strings.Compare(a.id, b.id) })
 	for _, t := range tokens {
-		if err := tx.keyChanged(accountID, by, "delete", gatehouse.KeyUserToken, t.id, t.last4); err != nil {
+		if err := tx.keyChanged(accountID, by, "delete", gatehouse.KeyUserToken, t.id, t.last4, t.hash); err != nil {
 			return err
 		}
 	}
@@ -281,39 +296,44 @@ func (tx *Tx) deleteUserTokens(accountID, userID string, by gatehouse.Actor) err
 
 // CredentialByHash returns the key whose SHA-256 hash is hash, with its
 // account and, for a user token, its user, in one query. Disabled keys are
-// returned too: the caller decides. It returns 2100 when no key has that
-// hash.
+// returned too: the caller decides. The user comes without its password
+// hash, which no request needs and which caches keep for minutes. It
+// returns 2100 when no key has that hash.
 func (s *Store) CredentialByHash(ctx context.Context, hash [32]byte) (*Credential, error) {
 	q := "SELECT " + qualify("k.", keyColumns) + ", " + qualify("a.", accountColumns) + ", " +
 		"COALESCE(u.id, ''), COALESCE(u.account_id, ''), COALESCE(u.email, ''), COALESCE(u.name, ''), COALESCE(u.role, ''), " +
-		"COALESCE(u.time_zone, ''), COALESCE(u.password_hash, ''), COALESCE(u.created_at, 0), " +
+		"COALESCE(u.time_zone, ''), '', COALESCE(u.created_at, 0), " +
 		"COALESCE(u.color, ''), COALESCE(u.description, ''), COALESCE(u.job_title, ''), COALESCE(u.license_allocated_at, 0) " +
 		"FROM api_keys k JOIN accounts a ON a.id = k.account_id LEFT JOIN users u ON u.id = k.user_id " +
 		"WHERE k.hash = ?"
-	var (
-		kr keyRow
-		ar accountRow
-		ur userRow
-	)
+	c := &Credential{}
 	err := s.view(ctx, "find credential", func(ctx context.Context) error {
-		err := s.queryRow(ctx, q, hash[:]).Scan(slices.Concat(kr.dest(), ar.dest(), ur.dest())...)
+		var (
+			kr  keyRow
+			ar  accountRow
+			ur  userRow
+			err error
+		)
+		err = s.queryRow(ctx, q, hash[:]).Scan(slices.Concat(kr.dest(), ar.dest(), ur.dest())...)
 		if errors.Is(err, sql.ErrNoRows) {
 			return gatehouse.NotFound("API key")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		if c.Key, err = kr.key(); err != nil {
+			return err
+		}
+		if c.Account, err = ar.account(); err != nil {
+			return err
+		}
+		if ur.u.ID != "" {
+			c.User = ur.user()
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	c := &Credential{}
-	if c.Key, err = kr.key(); err != nil {
-		return nil, fmt.Errorf("find credential: %w", err)
-	}
-	if c.Account, err = ar.account(); err != nil {
-		return nil, fmt.Errorf("find credential: %w", err)
-	}
-	if ur.u.ID != "" {
-		c.User = ur.user()
 	}
 	return c, nil
 }
@@ -328,31 +348,50 @@ func qualify(prefix, columns string) string {
 	return strings.Join(cols, ", ")
 }
 
-// TouchKeys records when keys were last used, for many keys in one
-// transaction. A key's last use only moves forward; unknown keys are
-// ignored. It writes neither audit records nor changes.
-func (s *Store) TouchKeys(ctx context.Context, lastUsed map[string]time.Time) error {
-	if len(lastUsed) == 0 {
-		return nil
-	}
-	// In a fixed order, so that two nodes flushing at once on PostgreSQL lock
-	// rows in the same order and cannot deadlock.
-	ids := make([]string, 0, len(lastUsed))
-	for id := range lastUsed {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return s.inTx(ctx, func(tx *Tx) error {
-		stmt, err := tx.tx.PrepareContext(tx.ctx, s.rebind("UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)"))
-		if err != nil {
-			return fmt.Errorf("touch api keys: %w", err)
+// KeyUse is one key's last use: when (to the minute) and from which client
+// address.
+type KeyUse struct {
+	KeyID string
+	At    time.Time
+	// From is the client's address; empty when unknown.
+	From string
+}
+
+// touchBatch is how many keys one statement of TouchKeys updates.
+const touchBatch = 500
+
+// TouchKeys records when and from where keys were last used: one statement
+// and one transaction per batch of keys, never one per key. A key's last use
+// only moves forward; unknown keys are ignored. It writes neither audit
+// records nor changes.
+func (s *Store) TouchKeys(ctx context.Context, uses []KeyUse) error {
+	// In ID order, so that nodes flushing at once split their batches alike
+	// and mostly meet rows in the same order on PostgreSQL.
+	uses = slices.Clone(uses)
+	slices.SortFunc(uses, func(a, b KeyUse) int { return strings.Compare(a.KeyID, b.KeyID) })
+	for batch := range slices.Chunk(uses, touchBatch) {
+		if err := s.touchKeys(ctx, batch); err != nil {
+			return err
 		}
-		defer stmt.Close()
-		for _, id := range ids {
-			at := micros(lastUsed[id])
-			if _, err := stmt.ExecContext(tx.ctx, at, id, at); err != nil {
-				return fmt.Errorf("touch api keys: %w", err)
-			}
+	}
+	return nil
+}
+
+func (s *Store) touchKeys(ctx context.Context, uses []KeyUse) error {
+	var q strings.Builder
+	q.WriteString("UPDATE api_keys SET last_used_at = v.column2, last_used_from = v.column3 FROM (VALUES ")
+	args := make([]any, 0, 3*len(uses))
+	for i, u := range uses {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, CAST(? AS BIGINT), ?)")
+		args = append(args, u.KeyID, micros(u.At), u.From)
+	}
+	q.WriteString(") AS v WHERE api_keys.id = v.column1 AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.column2)")
+	return s.inTx(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(q.String(), args...); err != nil {
+			return fmt.Errorf("touch api keys: %w", err)
 		}
 		return nil
 	})
@@ -378,7 +417,7 @@ type keyRow struct {
 func (r *keyRow) dest() []any {
 	return []any{&r.k.ID, &r.k.AccountID, &r.k.Kind, &r.userID, &r.k.Description, &r.k.ReadOnly, &r.k.APIVersion,
 		&r.hash, &r.k.Last4, &r.created, &r.k.CreatedBy.Type, &r.k.CreatedBy.ID, &r.k.CreatedBy.Summary,
-		&r.disabled, &r.k.DisabledBy.Type, &r.k.DisabledBy.ID, &r.k.DisabledBy.Summary, &r.lastUsed}
+		&r.disabled, &r.k.DisabledBy.Type, &r.k.DisabledBy.ID, &r.k.DisabledBy.Summary, &r.lastUsed, &r.k.LastUsedFrom}
 }
 
 func (r *keyRow) key() (*gatehouse.APIKey, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -487,25 +488,29 @@ func TestTouchKeys(t *testing.T) {
 		if err := s.TouchKeys(ctx, nil); err != nil {
 			t.Fatalf("TouchKeys(nil): %v", err)
 		}
+		type use struct {
+			At   time.Time
+			From string
+		}
 		steps := []struct {
 			name  string
-			touch map[string]time.Time
-			want  map[string]time.Time
+			touch []sqlstore.KeyUse
+			want  map[string]use
 		}{
 			{
 				"first use, and an unknown key",
-				map[string]time.Time{one.ID: base, two.ID: base.Add(time.Minute), "PNOPE00": base},
-				map[string]time.Time{one.ID: base, two.ID: base.Add(time.Minute)},
+				[]sqlstore.KeyUse{{one.ID, base, "192.0.2.1"}, {two.ID, base.Add(time.Minute), "2001:db8::1"}, {"PNOPE00", base, ""}},
+				map[string]use{one.ID: {base, "192.0.2.1"}, two.ID: {base.Add(time.Minute), "2001:db8::1"}},
 			},
 			{
 				"never backwards",
-				map[string]time.Time{one.ID: base.Add(-time.Hour), two.ID: base.Add(2 * time.Minute)},
-				map[string]time.Time{one.ID: base, two.ID: base.Add(2 * time.Minute)},
+				[]sqlstore.KeyUse{{one.ID, base.Add(-time.Hour), "192.0.2.9"}, {two.ID, base.Add(2 * time.Minute), "192.0.2.2"}},
+				map[string]use{one.ID: {base, "192.0.2.1"}, two.ID: {base.Add(2 * time.Minute), "192.0.2.2"}},
 			},
 			{
 				"the same time again",
-				map[string]time.Time{one.ID: base},
-				map[string]time.Time{one.ID: base, two.ID: base.Add(2 * time.Minute)},
+				[]sqlstore.KeyUse{{one.ID, base, "192.0.2.9"}},
+				map[string]use{one.ID: {base, "192.0.2.1"}, two.ID: {base.Add(2 * time.Minute), "192.0.2.2"}},
 			},
 		}
 		for _, step := range steps {
@@ -514,10 +519,34 @@ func TestTouchKeys(t *testing.T) {
 			}
 			for _, k := range []*gatehouse.APIKey{one, two, three} {
 				got := mustKey(t, s, acme.ID, k.ID)
-				if !got.LastUsedAt.Equal(step.want[k.ID]) {
-					t.Errorf("%s: LastUsedAt(%s) = %v, want %v", step.name, k.Description, got.LastUsedAt, step.want[k.ID])
+				if want := step.want[k.ID]; !got.LastUsedAt.Equal(want.At) || got.LastUsedFrom != want.From {
+					t.Errorf("%s: last use of %s = %v from %q, want %v from %q", step.name, k.Description, got.LastUsedAt, got.LastUsedFrom, want.At, want.From)
 				}
 			}
+		}
+	})
+}
+
+// TestTouchManyKeys: a flush larger than one statement's batch records
+// every key.
+func TestTouchManyKeys(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		k := mustCreateKey(t, s, generalKey(acme, "a+keyone000000000001", "one", gatehouse.UserActor(owner)))
+		at := time.Date(2026, 5, 6, 7, 8, 0, 0, time.UTC)
+		var uses []sqlstore.KeyUse
+		for i := range 1200 {
+			uses = append(uses, sqlstore.KeyUse{KeyID: fmt.Sprintf("PNO%04d", i), At: at})
+		}
+		uses = append(uses, sqlstore.KeyUse{KeyID: k.ID, At: at, From: "192.0.2.7"})
+		if err := s.TouchKeys(ctx, uses); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustKey(t, s, acme.ID, k.ID); !got.LastUsedAt.Equal(at) || got.LastUsedFrom != "192.0.2.7" {
+			t.Errorf("last use = %v from %q, want %v from 192.0.2.7", got.LastUsedAt, got.LastUsedFrom, at)
 		}
 	})
 }
@@ -656,7 +685,7 @@ func TestKeyChangeFeed(t *testing.T) {
 			{"disable again", s.DisableKey(ctx, acme.ID, k.ID, by)},
 			{"enable", s.EnableKey(ctx, acme.ID, k.ID, by)},
 			{"enable again", s.EnableKey(ctx, acme.ID, k.ID, by)},
-			{"touch", s.TouchKeys(ctx, map[string]time.Time{k.ID: time.Now()})},
+			{"touch", s.TouchKeys(ctx, []sqlstore.KeyUse{{KeyID: k.ID, At: time.Now()}})},
 			{"delete", s.DeleteKey(ctx, acme.ID, k.ID, by)},
 		}
 		for _, step := range steps {
@@ -679,6 +708,10 @@ func TestKeyChangeFeed(t *testing.T) {
 		for _, c := range changes {
 			if c.AccountID != acme.ID {
 				t.Errorf("change %+v: account %s, want %s", c, c.AccountID, acme.ID)
+			}
+			// The key's hash, so that caches can drop exactly its entry.
+			if c.Hash != k.Hash {
+				t.Errorf("change %+v: hash %x, want the key's %x", c, c.Hash, k.Hash)
 			}
 		}
 	})
@@ -755,6 +788,29 @@ func TestBootstrapWithKey(t *testing.T) {
 		records, _, _ := s.AuditRecords(ctx, a.ID, sqlstore.AuditQuery{RootTypes: keyRoots, Limit: 0})
 		if len(records) != 1 || records[0].Action != "create" || records[0].RootResource.ID != key.ID || records[0].Actor != gatehouse.CLIActor {
 			t.Errorf("audit records after bootstrap = %+v, want one create by the CLI", records)
+		}
+	})
+}
+
+// TestCredentialLeavesPasswordOut: the user of a token comes without the
+// password hash, which caches would otherwise keep in memory.
+func TestCredentialLeavesPasswordOut(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		ada := &gatehouse.User{AccountID: acme.ID, Email: "ada@acme.example.com", Name: "Ada", Role: gatehouse.RoleUser, PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"}
+		if err := s.CreateUser(ctx, ada); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateKey(t, s, userToken(ada, "u+tokenkey000000Zz_-", "my laptop"))
+		cred, err := s.CredentialByHash(ctx, sha256.Sum256([]byte("u+tokenkey000000Zz_-")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cred.User == nil || cred.User.ID != ada.ID || cred.User.PasswordHash != "" {
+			t.Errorf("CredentialByHash's user = %+v, want %s without its password hash", cred.User, ada.ID)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -396,8 +397,9 @@ func TestChangeFeed(t *testing.T) {
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
-		start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-		s.Now = func() time.Time { return start }
+		// Changes are stamped by the database's clock, not the node's.
+		s.Now = func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
+		before := time.Now().Add(-time.Second)
 		last, err := s.LastChangeID(ctx)
 		if err != nil || last != 0 {
 			t.Fatalf("LastChangeID on an empty store = %d, %v", last, err)
@@ -410,10 +412,20 @@ func TestChangeFeed(t *testing.T) {
 		// A refused change records nothing.
 		_ = s.SetUserRole(ctx, a.ID, u.ID, "nope")
 
+		told := recordChanges(s)
+		if err := s.SetUserRole(ctx, a.ID, u.ID, gatehouse.RoleUser); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now().Add(time.Second)
+
 		changes, err := s.ChangesAfter(ctx, 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got := told(); len(got) != 1 || len(changes) != 4 || got[0] != changes[3] {
+			t.Errorf("told of %+v; want the last change read, %+v", got, changes[len(changes)-1])
+		}
+		changes = changes[:3]
 		type row struct {
 			Kind    gatehouse.ChangeKind
 			Subject string
@@ -421,7 +433,7 @@ func TestChangeFeed(t *testing.T) {
 		var got []row
 		for i, c := range changes {
 			got = append(got, row{c.Kind, c.SubjectID})
-			if c.AccountID != a.ID || !c.At.Equal(start) || (i > 0 && c.ID <= changes[i-1].ID) {
+			if c.AccountID != a.ID || c.At.Before(before) || c.At.After(after) || c.Hash != [32]byte{} || (i > 0 && c.ID <= changes[i-1].ID) {
 				t.Errorf("change %d = %+v", i, c)
 			}
 		}
@@ -434,10 +446,29 @@ func TestChangeFeed(t *testing.T) {
 			t.Errorf("ChangesAfter(first, limit 1) = %+v, %v", rest, err)
 		}
 		last, _ = s.LastChangeID(ctx)
-		if last != changes[2].ID {
-			t.Errorf("LastChangeID = %d, want %d", last, changes[2].ID)
+		if last != changes[2].ID+1 {
+			t.Errorf("LastChangeID = %d, want %d", last, changes[2].ID+1)
 		}
 	})
+}
+
+// recordChanges returns what s tells its listeners of the changes it
+// commits from now on.
+func recordChanges(s *sqlstore.Store) func() []gatehouse.Change {
+	var (
+		mu   sync.Mutex
+		told []gatehouse.Change
+	)
+	s.OnChange(func(c gatehouse.Change) {
+		mu.Lock()
+		defer mu.Unlock()
+		told = append(told, c)
+	})
+	return func() []gatehouse.Change {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(told)
+	}
 }
 
 func TestPruneChanges(t *testing.T) {
@@ -445,21 +476,66 @@ func TestPruneChanges(t *testing.T) {
 	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
 		t.Parallel()
 		ctx := context.Background()
-		day1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		s.Now = func() time.Time { return day1 }
 		a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
-		s.Now = func() time.Time { return day1.Add(48 * time.Hour) }
+		time.Sleep(20 * time.Millisecond)
 		u := storetest.MustCreateUser(t, s, a, "ada", gatehouse.RoleUser)
-		n, err := s.PruneChanges(ctx, day1.Add(24*time.Hour))
+		changes, _ := s.ChangesAfter(ctx, 0, 10)
+		if len(changes) != 2 {
+			t.Fatalf("changes = %+v, want the account's and the user's", changes)
+		}
+		if n, err := s.PruneChanges(ctx, time.Hour); err != nil || n != 0 {
+			t.Errorf("PruneChanges(1h) = %d, %v, want 0", n, err)
+		}
+		oldest, now, err := s.OldestChange(ctx)
+		if err != nil || oldest != changes[0].ID || now.Before(changes[1].At) || time.Since(now).Abs() > time.Minute {
+			t.Errorf("OldestChange = %d, %v, %v; want %d and the database's time", oldest, now, err, changes[0].ID)
+		}
+		// Pruning what is older than the user's change leaves only it.
+		n, err := s.PruneChanges(ctx, time.Since(changes[1].At)+5*time.Millisecond)
 		if err != nil || n != 1 {
 			t.Fatalf("PruneChanges = %d, %v, want 1 (the account's change)", n, err)
 		}
-		changes, _ := s.ChangesAfter(ctx, 0, 10)
+		changes, _ = s.ChangesAfter(ctx, 0, 10)
 		if len(changes) != 1 || changes[0].SubjectID != u.ID {
 			t.Errorf("after pruning, changes = %+v, want only the user's", changes)
 		}
 		if last, _ := s.LastChangeID(ctx); last != changes[0].ID {
 			t.Errorf("LastChangeID = %d, want %d", last, changes[0].ID)
+		}
+		if oldest, _, _ := s.OldestChange(ctx); oldest != changes[0].ID {
+			t.Errorf("OldestChange = %d, want %d", oldest, changes[0].ID)
+		}
+		if n, err := s.PruneChanges(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("PruneChanges(0) = %d, %v, want 1", n, err)
+		}
+		if oldest, _, err := s.OldestChange(ctx); oldest != 0 || err != nil {
+			t.Errorf("OldestChange of an empty feed = %d, %v, want 0", oldest, err)
+		}
+	})
+}
+
+// TestPruneChangesByDatabaseTime: the feed is pruned by the database's
+// clock, so a node whose clock runs days ahead prunes nothing another node
+// recorded a moment ago, and a node whose clock runs days behind does not
+// have its changes pruned at once.
+func TestPruneChangesByDatabaseTime(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		ctx := context.Background()
+		behind := storetest.Open(t, cfg)
+		behind.Now = func() time.Time { return time.Now().Add(-72 * time.Hour) }
+		ahead := storetest.Open(t, cfg)
+		ahead.Now = func() time.Time { return time.Now().Add(72 * time.Hour) }
+		a, _ := storetest.MustCreateAccount(t, behind, "acme", gatehouse.PlanBusiness)
+		storetest.MustCreateUser(t, ahead, a, "ada", gatehouse.RoleUser)
+		for _, s := range []*sqlstore.Store{ahead, behind} {
+			if n, err := s.PruneChanges(ctx, 24*time.Hour); err != nil || n != 0 {
+				t.Errorf("PruneChanges(24h) = %d, %v; want nothing pruned", n, err)
+			}
+		}
+		if changes, _ := ahead.ChangesAfter(ctx, 0, 10); len(changes) != 2 {
+			t.Errorf("changes = %+v, want both", changes)
 		}
 	})
 }

@@ -15,7 +15,7 @@ const emailTaken = "Email has already been taken"
 // commandLine is the operator at the command line, named by in the audit
 // trail, for the Store methods the CLI calls.
 func commandLine(by gatehouse.Actor) Actor {
-	return Actor{Principal: &access.Principal{Kind: access.CredentialCLI}, Ref: by, Method: methodOf(by)}
+	return Actor{Principal: access.CLIPrincipal(nil), Ref: by, Method: methodOf(by)}
 }
 
 // UserQuery selects a page of users.

@@ -1,20 +1,34 @@
-// Command bare serves GET /abilities with the bytes Gatehouse answers, and
-// nothing else: the baseline that bench/rest-load.sh compares Gatehouse to.
+// Command bare serves one request pattern with fixed bytes, and nothing else:
+// the baseline that the load scripts in bench/ compare Gatehouse to. By
+// default it serves GET /abilities with the bytes Gatehouse answers
+// (bench/rest-load.sh); --pattern, --body-file and --status make it answer
+// what a script measured Gatehouse answer (bench/services-load.sh).
 package main
 
 import (
 	"flag"
 	"log"
 	"net/http"
+	"os"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8081", "address to listen on")
+	pattern := flag.String("pattern", "GET /abilities", "the ServeMux pattern served")
+	bodyFile := flag.String("body-file", "", "file holding the body to answer; the abilities of a business account when empty")
+	status := flag.Int("status", http.StatusOK, "status to answer")
 	flag.Parse()
 	body := []byte(`{"abilities":["advanced_permissions","read_only_users","rest_api","teams"]}`)
+	if *bodyFile != "" {
+		var err error
+		if body, err = os.ReadFile(*bodyFile); err != nil {
+			log.Fatal(err)
+		}
+	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /abilities", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(*pattern, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(*status)
 		w.Write(body)
 	})
 	log.Fatal(http.ListenAndServe(*addr, mux))

@@ -19,7 +19,9 @@ import (
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
+	"github.com/gatehouse-dev/gatehouse/authn"
 	"github.com/gatehouse-dev/gatehouse/edge"
+	"github.com/gatehouse-dev/gatehouse/fault"
 	"github.com/gatehouse-dev/gatehouse/metrics"
 	"github.com/gatehouse-dev/gatehouse/password"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
@@ -37,6 +39,8 @@ type serveConfig struct {
 	restRateLimit  int
 	redisURL       string
 	trustedProxies string
+	cacheSize      int
+	failedAuth     int
 	limits         serverLimits
 }
 
@@ -120,6 +124,8 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
 	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
+	fs.IntVar(&cfg.failedAuth, "failed-auth-limit", 300, "failed authentications a minute per client address before 429; 0 turns the limit off")
+	fs.IntVar(&cfg.cacheSize, "cache-size", authn.DefaultSize, "REST API keys kept in memory on this node; the least recently used go first")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For gives the client's address")
 	cfg.limits.register(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -128,15 +134,31 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	logger, err := newLogger(cfg.logFormat, stderr)
+	logger, logs, err := newLogger(cfg.logFormat, stderr)
 	if err != nil {
 		return err
 	}
+	logsCtx, stopLogs := context.WithCancel(context.Background())
+	logsDone := make(chan struct{})
+	go func() {
+		defer close(logsDone)
+		logs.Run(logsCtx)
+	}()
+	defer func() {
+		stopLogs()
+		<-logsDone
+	}()
 	if err := gatehouse.ValidateEmail(gatehouse.NormalizeEmail(cfg.ownerEmail)); err != nil {
 		return usagef("--owner-email: %v", err.(*gatehouse.Error).Errors[0])
 	}
 	if cfg.restRateLimit < 0 {
 		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
+	}
+	if cfg.failedAuth < 0 {
+		return usagef("--failed-auth-limit must be 0 (off) or more, not %d", cfg.failedAuth)
+	}
+	if cfg.cacheSize < 1 {
+		return usagef("--cache-size must be at least 1, not %d", cfg.cacheSize)
 	}
 	if err := cfg.limits.check(); err != nil {
 		return err
@@ -178,29 +200,35 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		return err
 	}
 
+	// One change feed serves the caches of every door.
+	feed := authn.NewFeed(authn.FeedConfig{Store: store, Logger: logger})
+	store.OnChange(feed.Apply)
+	failures := ratelimit.NewFailures(ratelimit.Limit{Rate: cfg.failedAuth, Period: time.Minute}, ratelimit.DefaultMaxAddrs)
 	rest := restapi.New(restapi.Config{
-		Store:       store,
-		Limiter:     limiter,
-		RateLimit:   cfg.restRateLimit,
-		ExternalURL: cfg.externalURL,
-		Logger:      logger,
+		Store:        store,
+		Limiter:      limiter,
+		RateLimit:    cfg.restRateLimit,
+		ExternalURL:  cfg.externalURL,
+		Logger:       logger,
+		Feed:         feed,
+		CacheSize:    cfg.cacheSize,
+		AuthFailures: failures,
 	})
-	store.OnChange(rest.ApplyChange)
 	background, stopBackground := context.WithCancel(context.Background())
-	backgroundDone := make(chan struct{})
-	go func() {
-		defer close(backgroundDone)
-		rest.Run(background)
-	}()
+	var backgroundWork sync.WaitGroup
+	backgroundWork.Go(func() { feed.Run(background) })
+	backgroundWork.Go(func() { rest.Run(background) })
 	defer func() {
 		stopBackground()
-		<-backgroundDone
+		backgroundWork.Wait()
 	}()
 
 	reg := metrics.New()
+	registerMetrics(reg, store, feed, rest, limiter, failures)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
-	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger}
+	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger,
+		accessLog: logs, accessJSON: cfg.logFormat == "json"}
 	srv := cfg.limits.newServer(newHandler(doors, metricsLn == nil), logger)
 	srv.ConnState = conns.ConnState
 	servers := []*http.Server{srv}
@@ -246,16 +274,6 @@ func shutdown(servers []*http.Server, deadline time.Duration, conns *edge.Conns,
 		})
 	}
 	wg.Wait()
-}
-
-func newLogger(format string, w io.Writer) (*slog.Logger, error) {
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
-	}
-	return nil, usagef("--log-format must be text or json, not %q", format)
 }
 
 // bootstrap creates the first account and its owner on an empty database and
@@ -326,9 +344,7 @@ func newLimiter(url string, logger *slog.Logger) (ratelimit.Limiter, error) {
 		Primary:   ratelimit.NewRedis(redis.NewClient(opts)),
 		Secondary: ratelimit.NewMemory(),
 		Cooldown:  10 * time.Second,
-		OnFailure: func(err error) {
-			logger.Warn("Redis rate limiter failed; limiting in memory on this node for 10s", "err", err)
-		},
+		Fault:     &fault.Tracker{Logger: logger, What: "Redis rate limiter"},
 	}, nil
 }
 
@@ -374,6 +390,10 @@ type doorsConfig struct {
 	metrics        *metrics.Registry
 	trustedProxies []netip.Prefix
 	logger         *slog.Logger
+	// accessLog, when set, takes the access log's lines, formatted as
+	// logger's handler would (JSON when accessJSON).
+	accessLog  io.Writer
+	accessJSON bool
 }
 
 // eventsPaths are the Events API's paths (DESIGN §1).
@@ -407,6 +427,8 @@ func newHandler(cfg doorsConfig, withMetrics bool) http.Handler {
 		Handler:        mux,
 		Default:        rest,
 		Logger:         cfg.logger,
+		AccessLog:      cfg.accessLog,
+		AccessLogJSON:  cfg.accessJSON,
 		Metrics:        cfg.metrics,
 		TrustedProxies: cfg.trustedProxies,
 	})
@@ -418,7 +440,7 @@ func newMetricsHandler(cfg doorsConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", &edge.Door{Name: "ops", Handler: opsMetrics{cfg.metrics.Handler()}, MaxBody: smallMaxBody, Error: edge.PlainError})
 	mux.Handle("/", notFound)
-	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, Metrics: cfg.metrics})
+	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, AccessLog: cfg.accessLog, AccessLogJSON: cfg.accessJSON, Metrics: cfg.metrics})
 }
 
 // opsHandler serves the operations endpoints.
@@ -453,4 +475,32 @@ type opsMetrics struct{ http.Handler }
 func (h opsMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	edge.InfoOf(r.Context()).Route = "GET /metrics"
 	h.Handler.ServeHTTP(w, r)
+}
+
+// registerMetrics exposes the figures of the store, the change feed and the
+// doors' credential caches at /metrics.
+func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server, limiter ratelimit.Limiter, failures *ratelimit.Failures) {
+	reg.GaugeFunc("change_feed_lag_seconds", "Seconds since the last good read of the change feed began; grows while the feed stalls.",
+		func() float64 { return feed.Lag(time.Now()).Seconds() })
+	cache := func(pick func(authn.Stats) float64) func() float64 {
+		return func() float64 { return pick(rest.KeyCacheStats()) }
+	}
+	reg.CounterFunc("rest_key_cache_hits_total", "REST API key checks answered from memory.", cache(func(s authn.Stats) float64 { return float64(s.Hits) }))
+	reg.CounterFunc("rest_key_cache_misses_total", "REST API key checks that asked the database.", cache(func(s authn.Stats) float64 { return float64(s.Misses) }))
+	reg.GaugeFunc("rest_key_cache_entries", "REST API keys held in memory.", cache(func(s authn.Stats) float64 { return float64(s.Known) }))
+	reg.GaugeFunc("rest_key_cache_unknown_entries", "Hashes no REST API key has, remembered for a while.", cache(func(s authn.Stats) float64 { return float64(s.Unknown) }))
+	storeStat := func(pick func(sqlstore.Stats) uint64) func() float64 {
+		return func() float64 { return float64(pick(store.Stats())) }
+	}
+	reg.CounterFunc("store_unavailable_total", "Database calls that failed because it did not answer in time, or at all.", storeStat(func(s sqlstore.Stats) uint64 { return s.Unavailable }))
+	reg.CounterFunc("store_conflicts_total", "Writes that still lost to concurrent writers after every retry (409).", storeStat(func(s sqlstore.Stats) uint64 { return s.Conflict }))
+	reg.CounterFunc("store_internal_errors_total", "Database calls that failed with an error the store does not know.", storeStat(func(s sqlstore.Stats) uint64 { return s.Internal }))
+	reg.CounterFunc("store_canceled_total", "Database calls abandoned by their caller, such as a client that hung up.", storeStat(func(s sqlstore.Stats) uint64 { return s.Canceled }))
+	if st, ok := limiter.(interface{ Stats() ratelimit.Stats }); ok {
+		reg.CounterFunc("rate_limit_refusals_total", "Requests the rate limiter refused (429).", func() float64 { return float64(st.Stats().Refused) })
+		reg.CounterFunc("rate_limit_redis_fallbacks_total", "Times Redis failed and this node began limiting in memory.", func() float64 { return float64(st.Stats().Fallbacks) })
+	}
+	reg.GaugeFunc("failed_auth_addresses", "Client addresses whose failed authentications are counted.", func() float64 { return float64(failures.Stats().Addresses) })
+	reg.CounterFunc("failed_auth_blocked_total", "Requests refused (429) because their address failed to authenticate too often.", func() float64 { return float64(failures.Stats().Blocked) })
+	reg.CounterFunc("store_retries_total", "Transactions run again after a serialization failure, a deadlock or a taken ID.", storeStat(func(s sqlstore.Stats) uint64 { return s.Retries }))
 }

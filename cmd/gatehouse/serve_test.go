@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,5 +198,69 @@ func TestMetricsAddrTaken(t *testing.T) {
 	_, stderr, code := runCLI(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--metrics-addr", ln.Addr().String())
 	if code != 1 || !strings.Contains(stderr, "listen for metrics") {
 		t.Errorf("serve --metrics-addr on a taken port: exit %d, %q (after %v); want 1 and a listen error", code, stderr, time.Since(start))
+	}
+}
+
+// TestMetricsNameTheInsides: /metrics shows the credential cache, the change
+// feed and the store, not only the requests.
+func TestMetricsNameTheInsides(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--data-dir", t.TempDir())
+	key := regexp.MustCompile(`REST API key:\s+(\S+)`).FindStringSubmatch(s.stdout.String())[1]
+	use := func() {
+		req, _ := http.NewRequest("GET", s.URL+"/abilities", nil)
+		req.Header.Set("Authorization", "Token token="+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// The first use misses; once the feed has been read, uses hit.
+	hits := regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_hits_total [1-9]`)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		use()
+		if _, body := get(t, s.URL+"/metrics"); hits.MatchString(body) {
+			break
+		}
+	}
+	_, body := get(t, s.URL+"/metrics")
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_misses_total [1-9]`),
+		regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_hits_total [1-9]`),
+		regexp.MustCompile(`(?m)^gatehouse_rest_key_cache_entries 1$`),
+		regexp.MustCompile(`(?m)^gatehouse_change_feed_lag_seconds 0\.`),
+		regexp.MustCompile(`(?m)^gatehouse_store_unavailable_total 0$`),
+		regexp.MustCompile(`(?m)^gatehouse_store_retries_total \d`),
+	} {
+		if !want.MatchString(body) {
+			t.Errorf("/metrics has no line matching %s", want)
+		}
+	}
+}
+
+// TestFailedAuthLimit: an address that keeps sending made-up keys is told to
+// come back later (429, Retry-After) once --failed-auth-limit is spent.
+func TestFailedAuthLimit(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, "--data-dir", t.TempDir(), "--failed-auth-limit", "3")
+	var statuses []int
+	var retryAfter string
+	for i := range 5 {
+		req, _ := http.NewRequest("GET", s.URL+"/abilities", nil)
+		req.Header.Set("Authorization", fmt.Sprintf("Token token=a+madeUpKey%09d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+		retryAfter = resp.Header.Get("Retry-After")
+	}
+	if want := []int{401, 401, 401, 429, 429}; !slices.Equal(statuses, want) {
+		t.Errorf("statuses = %v, want %v", statuses, want)
+	}
+	if n, err := strconv.Atoi(retryAfter); err != nil || n < 1 || n > 20 {
+		t.Errorf("Retry-After = %q, want the seconds until one more try (20 at 3 a minute)", retryAfter)
 	}
 }

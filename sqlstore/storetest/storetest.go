@@ -152,3 +152,20 @@ func MustAddTeamMember(t testing.TB, s *sqlstore.Store, team *gatehouse.Team, u 
 		t.Fatalf("SetTeamMember(%s, %s): %v", team.Name, u.Name, err)
 	}
 }
+
+// MustCreatePolicy creates in account a an escalation policy named name with
+// one rule that notifies target after 30 minutes, belonging to team when it
+// is not nil, for tests.
+func MustCreatePolicy(t testing.TB, s *sqlstore.Store, a *gatehouse.Account, name string, target *gatehouse.User, team *gatehouse.Team) *gatehouse.EscalationPolicy {
+	t.Helper()
+	p := &gatehouse.EscalationPolicy{Name: name, Rules: []gatehouse.EscalationRule{
+		{DelayInMinutes: 30, Targets: []gatehouse.EscalationTarget{{Type: gatehouse.TargetUser, ID: target.ID}}},
+	}}
+	if team != nil {
+		p.Teams = []*gatehouse.Team{team}
+	}
+	if err := s.Scope(a.ID, sqlstore.CLI(a)).CreateEscalationPolicy(context.Background(), p); err != nil {
+		t.Fatalf("CreateEscalationPolicy(%s): %v", name, err)
+	}
+	return p
+}
