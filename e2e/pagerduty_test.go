@@ -370,6 +370,52 @@ var clientCalls = []clientCall{
 		return c.DeleteEscalationPolicyWithContext(ctx, nope)
 	}},
 
+	{"ListServices", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListServicesWithContext(ctx, pagerduty.ListServiceOptions{})
+		return err
+	}},
+	{"CreateService", true, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateServiceWithContext(ctx, pagerduty.Service{Name: "E2E",
+			EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: nope, Type: "escalation_policy_reference"}}})
+		return err
+	}},
+	{"GetService", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetServiceWithContext(ctx, nope, &pagerduty.GetServiceOptions{})
+		return err
+	}},
+	{"UpdateService", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateServiceWithContext(ctx, pagerduty.Service{APIObject: pagerduty.APIObject{ID: nope}, Name: "E2E"})
+		return err
+	}},
+	{"DeleteService", true, true, func(ctx context.Context, c *pagerduty.Client) error { return c.DeleteServiceWithContext(ctx, nope) }},
+	{"CreateIntegration", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateIntegrationWithContext(ctx, nope, pagerduty.Integration{Name: "E2E", APIObject: pagerduty.APIObject{Type: "events_api_v2_inbound_integration"}})
+		return err
+	}},
+	{"GetIntegration", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetIntegrationWithContext(ctx, nope, nope, pagerduty.GetIntegrationOptions{})
+		return err
+	}},
+	{"UpdateIntegration", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateIntegrationWithContext(ctx, nope, pagerduty.Integration{APIObject: pagerduty.APIObject{ID: nope}, Name: "E2E"})
+		return err
+	}},
+	{"DeleteIntegration", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.DeleteIntegrationWithContext(ctx, nope, nope)
+	}},
+	{"ListVendors", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListVendorsWithContext(ctx, pagerduty.ListVendorOptions{})
+		return err
+	}},
+	{"GetVendor", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetVendorWithContext(ctx, nope)
+		return err
+	}},
+	{"ListPriorities", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListPrioritiesWithContext(ctx, pagerduty.ListPrioritiesOptions{})
+		return err
+	}},
+
 	{"ListAuditRecords", false, false, func(ctx context.Context, c *pagerduty.Client) error {
 		_, err := c.ListAuditRecords(ctx, pagerduty.ListAuditRecordsOptions{})
 		return err

@@ -41,6 +41,7 @@ func TestAuthorizationTable(t *testing.T) {
 	for _, rt := range routes {
 		t.Run(rt.Pattern, func(t *testing.T) {
 			t.Parallel()
+			w.wait(t)
 			for _, rc := range routeCases[rt.Pattern] {
 				for _, c := range w.creds {
 					req := rc.build(t, w, c)

@@ -162,6 +162,51 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"DELETE /escalation_policies/{id}": {noBody: true},
+
+	"POST /services": {bad: []badBody{
+		body("wrong types", `{"service":{"name":"x","escalation_policy":{"id":5},"auto_resolve_timeout":"4h"}}`, "service.escalation_policy.id must be a string, not a number"),
+		body("missing policy", `{"service":{"name":"x"}}`, "Escalation policy must be given"),
+		{"missing name", func(w, _ *world) (string, string, string) {
+			return "", `{"service":{"escalation_policy":{"id":"` + w.policy.ID + `"}}}`, "Name must not be empty"
+		}},
+		{"oversize name", func(w, _ *world) (string, string, string) {
+			return "", strings.Replace(newServiceJSON(w), `"name":"`, `"name":"`+long(256), 1), "Name must be at most 255 characters"
+		}},
+		{"unknown status", func(w, _ *world) (string, string, string) {
+			return "", strings.Replace(newServiceJSON(w), `"name"`, `"status":"paused","name"`, 1), `Status "paused" is not one of`
+		}},
+		{"unknown urgency", func(w, _ *world) (string, string, string) {
+			return "", strings.Replace(newServiceJSON(w), `"name"`, `"incident_urgency_rule":{"type":"constant","urgency":"medium"},"name"`, 1),
+				`Incident urgency "medium" is not one of high, low, severity_based`
+		}},
+		{"another account's policy", func(w, other *world) (string, string, string) {
+			return "", strings.Replace(newServiceJSON(w), w.policy.ID, other.policy.ID, 1), "Escalation policy " + other.policy.ID + " not found"
+		}},
+	}},
+	"PUT /services/{id}": {bad: []badBody{
+		body("wrong types", `{"service":{"acknowledgement_timeout":1.5}}`, "service.acknowledgement_timeout must be an integer, not a number 1.5"),
+		body("blank name", `{"service":{"name":""}}`, "Name must not be empty"),
+		body("oversize description", `{"service":{"description":"`+long(1025)+`"}}`, "Description must be at most 1024 characters"),
+		body("unknown alert creation", `{"service":{"alert_creation":"never"}}`, `Alert creation "never" is not one of create_incidents, create_alerts_and_incidents`),
+		body("negative timeout", `{"service":{"auto_resolve_timeout":-1}}`, "Auto resolve timeout must be between 0 and 2147483647 seconds"),
+		{"another account's policy", func(_, other *world) (string, string, string) {
+			return "", `{"service":{"escalation_policy":{"id":"` + other.policy.ID + `","type":"escalation_policy_reference"}}}`, "Escalation policy " + other.policy.ID + " not found"
+		}},
+	}},
+	"DELETE /services/{id}": {noBody: true},
+	"POST /services/{id}/integrations": {bad: []badBody{
+		body("wrong types", `{"integration":{"name":["x"],"type":1}}`, "integration.name must be a string, not an array"),
+		body("missing type", `{"integration":{"name":"x"}}`, "Type must be given, or a vendor"),
+		body("oversize name", `{"integration":{"name":"`+long(256)+`","type":"events_api_v2_inbound_integration"}}`, "Name must be at most 255 characters"),
+		body("unknown type", `{"integration":{"type":"generic_email_inbound_integration"}}`, `Type "generic_email_inbound_integration" is not one Gatehouse takes events for`),
+		body("unknown vendor", `{"integration":{"vendor":{"id":"PNOPE00","type":"vendor_reference"}}}`, "Vendor PNOPE00 not found"),
+	}},
+	"PUT /services/{id}/integrations/{integration_id}": {bad: []badBody{
+		body("wrong types", `{"integration":{"integration_key":2}}`, "integration.integration_key must be a string, not a number"),
+		body("oversize name", `{"integration":{"name":"`+long(256)+`"}}`, "Name must be at most 255 characters"),
+		body("unknown type", `{"integration":{"type":"email"}}`, `Type "email" is not one Gatehouse takes events for`),
+	}},
+	"DELETE /services/{id}/integrations/{integration_id}": {noBody: true},
 }
 
 // badJSON are wrong bodies every route that reads one answers alike.
@@ -192,6 +237,7 @@ func TestBadInput(t *testing.T) {
 			}
 			t.Run(rt.Pattern, func(t *testing.T) {
 				t.Parallel()
+				w.wait(t)
 				in, ok := writeInputs[rt.Pattern]
 				if !ok || (!in.noBody && len(in.bad) == 0) {
 					t.Fatalf("%s: no entry in writeInputs; add the wrong input it must refuse, or noBody", rt.Pattern)

@@ -108,8 +108,15 @@ type world struct {
 	outsider    *gatehouse.User
 	otherTeam   *gatehouse.Team
 	otherPolicy *gatehouse.EscalationPolicy
+	// service uses the team's policy, so every role sees it, and has
+	// integration; otherService uses otherPolicy, outside the team.
+	service      *gatehouse.Service
+	integration  *gatehouse.Integration
+	otherService *gatehouse.Service
 
-	seq atomic.Int64
+	// turns bounds the route subtests running at once (see wait).
+	turns chan struct{}
+	seq   atomic.Int64
 	// ids are the IDs of every object made in the world.
 	mu  sync.Mutex
 	ids []string
@@ -122,7 +129,8 @@ func newWorld(t *testing.T, f *fixture, subdomain string, plan gatehouse.Plan) *
 	ctx := context.Background()
 	s := f.store
 	a, owner := storetest.MustCreateAccount(t, s, subdomain, plan)
-	w := &world{f: f, account: a, cli: s.Scope(a.ID, sqlstore.CLI(a)), tag: subdomain, users: map[gatehouse.Role]*gatehouse.User{gatehouse.RoleOwner: owner}}
+	w := &world{f: f, account: a, cli: s.Scope(a.ID, sqlstore.CLI(a)), tag: subdomain, users: map[gatehouse.Role]*gatehouse.User{gatehouse.RoleOwner: owner},
+		turns: make(chan struct{}, worldTurns)}
 	w.record(a.ID, owner.ID)
 	full, k := mustKey(t, s, a, nil, false)
 	readOnly, ro := mustKey(t, s, a, nil, true)
@@ -152,7 +160,20 @@ func newWorld(t *testing.T, f *fixture, subdomain string, plan gatehouse.Plan) *
 	w.subjectMethod = w.freshContactMethod(t, w.subject)
 	w.subjectRule = w.freshRule(t, w.subject)
 	w.outsider, w.otherTeam, w.otherPolicy = w.freshUser(t), w.freshTeam(t), w.freshPolicy(t)
+	w.service, w.otherService = w.freshService(t, w.policy), w.freshService(t, w.otherPolicy)
+	w.integration = w.freshIntegration(t, w.service)
 	return w
+}
+
+// worldTurns is how many route subtests of a world run at once: on
+// PostgreSQL each request in flight holds a connection of a server that
+// every package's tests share, and SQLite writes one at a time anyway.
+const worldTurns = 4
+
+// wait waits for a turn of the world, held until t ends.
+func (w *world) wait(t *testing.T) {
+	w.turns <- struct{}{}
+	t.Cleanup(func() { <-w.turns })
 }
 
 // cred returns the world's credential with that name.
@@ -274,6 +295,28 @@ func (w *world) freshRule(t *testing.T, u *gatehouse.User) *gatehouse.Notificati
 	return n
 }
 
+// freshService is a new service with escalation policy p.
+func (w *world) freshService(t *testing.T, p *gatehouse.EscalationPolicy) *gatehouse.Service {
+	t.Helper()
+	svc := &gatehouse.Service{Name: w.name("service"), EscalationPolicy: gatehouse.Ref{ID: p.ID}}
+	if err := w.cli.CreateService(context.Background(), svc); err != nil {
+		t.Fatalf("CreateService: %v", err)
+	}
+	w.record(svc.ID)
+	return svc
+}
+
+// freshIntegration is a new Events API v2 integration of svc.
+func (w *world) freshIntegration(t *testing.T, svc *gatehouse.Service) *gatehouse.Integration {
+	t.Helper()
+	in := &gatehouse.Integration{Name: w.name("integration"), Type: gatehouse.IntegrationEventsV2}
+	if err := w.cli.CreateIntegration(context.Background(), svc.ID, in); err != nil {
+		t.Fatalf("CreateIntegration: %v", err)
+	}
+	w.record(in.ID, in.Key)
+	return in
+}
+
 // call is one request: method, path (with its query) and body.
 type call struct {
 	method, path, body string
@@ -314,6 +357,14 @@ func newContactMethodJSON(w *world) string {
 
 func newRuleJSON(methodID string) string {
 	return `{"notification_rule":{"start_delay_in_minutes":5,"urgency":"low","contact_method":{"id":"` + methodID + `","type":"email_contact_method_reference"}}}`
+}
+
+func newServiceJSON(w *world) string {
+	return `{"service":{"name":"` + w.name("service") + `","escalation_policy":{"id":"` + w.policy.ID + `","type":"escalation_policy_reference"}}}`
+}
+
+func newIntegrationJSON(w *world) string {
+	return `{"integration":{"name":"` + w.name("integration") + `","type":"events_api_v2_inbound_integration"}}`
 }
 
 func newPolicyJSON(w *world) string {
@@ -489,7 +540,42 @@ var routeCases = map[string][]routeCase{
 		return call{"DELETE", "/escalation_policies/" + w.freshPolicy(t).ID, ""}
 	}, may(204, managers...)}},
 
+	"GET /services": {{"", same(func(*world) call {
+		return get("/services?include[]=integrations&include[]=teams&include[]=escalation_policies&total=true")
+	}), may(200, everyone...)}},
+	"POST /services": {{"", same(func(w *world) call { return call{"POST", "/services", newServiceJSON(w)} }), may(201, managers...)}},
+	"GET /services/{id}": {
+		{"", same(func(w *world) call { return get("/services/" + w.service.ID + "?include[]=integrations") }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/services/" + w.otherService.ID) }), unlessHidden(200)},
+	},
+	"PUT /services/{id}": {{"", func(t *testing.T, w *world, _ credential) call {
+		return call{"PUT", "/services/" + w.freshService(t, w.policy).ID, `{"service":{"description":"Changed"}}`}
+	}, may(200, managers...)}},
+	"DELETE /services/{id}": {{"", func(t *testing.T, w *world, _ credential) call {
+		return call{"DELETE", "/services/" + w.freshService(t, w.policy).ID, ""}
+	}, may(204, managers...)}},
+	// Integration keys are made by Managers and above: the seeds' rule.
+	"POST /services/{id}/integrations": {{"", same(func(w *world) call {
+		return call{"POST", "/services/" + w.service.ID + "/integrations", newIntegrationJSON(w)}
+	}), may(201, managers...)}},
+	"GET /services/{id}/integrations/{integration_id}": {
+		{"", same(func(w *world) call { return get("/services/" + w.service.ID + "/integrations/" + w.integration.ID) }), may(200, everyone...)},
+	},
+	"PUT /services/{id}/integrations/{integration_id}": {{"", func(t *testing.T, w *world, _ credential) call {
+		return call{"PUT", "/services/" + w.service.ID + "/integrations/" + w.freshIntegration(t, w.service).ID, `{"integration":{"integration_key":null}}`}
+	}, may(200, managers...)}},
+	"DELETE /services/{id}/integrations/{integration_id}": {{"", func(t *testing.T, w *world, _ credential) call {
+		return call{"DELETE", "/services/" + w.service.ID + "/integrations/" + w.freshIntegration(t, w.service).ID, ""}
+	}, may(204, managers...)}},
+	"GET /vendors":      {{"", same(func(*world) call { return get("/vendors?query=prom") }), may(200, everyone...)}},
+	"GET /vendors/{id}": {{"", same(func(*world) call { return get("/vendors/" + gatehouse.Vendors[0].ID) }), may(200, everyone...)}},
+	"GET /priorities":   {{"", same(func(*world) call { return get("/priorities") }), may(200, everyone...)}},
+
 	"GET /audit/records": {{"", same(func(*world) call { return get("/audit/records") }), may(200, auditors...)}},
+	"GET /services/{id}/audit/records": {
+		{"", same(func(w *world) call { return get("/services/" + w.service.ID + "/audit/records") }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/services/" + w.otherService.ID + "/audit/records") }), unlessHidden(200)},
+	},
 	"GET /users/{id}/audit/records": {
 		{"", same(func(w *world) call { return get("/users/" + w.subject.ID + "/audit/records") }), may(200, everyone...)},
 		{"outside the team", same(func(w *world) call { return get("/users/" + w.outsider.ID + "/audit/records") }), unlessHidden(200)},
