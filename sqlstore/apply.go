@@ -248,7 +248,7 @@ func (a *applier) loadOpenAlerts(events []*gatehouse.Event) error {
 			if err != nil {
 				return fmt.Errorf("find open alerts: %w", err)
 			}
-			if _, err := collect(rows, func(row scanner) (struct{}, error) {
+			if _, err := scanAll(rows, func(row scanner) (struct{}, error) {
 				var key string
 				var status string
 				o := &gatehouse.OpenAlert{}

@@ -62,7 +62,7 @@ func (sc *Scope) ChangeEvents(ctx context.Context, q ChangeEventQuery) (List[*ga
 	f := &filter{}
 	f.add("account_id = ?", sc.accountID)
 	f.in("service_id", q.ServiceIDs)
-	list, err := listPage(ctx, sc.store, changeEventColumns, "change_events", f, "occurred_at DESC, seq DESC", q.Page, scanChangeEvent)
+	list, err := listPage(ctx, sc.store, "list change events", changeEventColumns, "change_events", f, "occurred_at DESC, seq DESC", q.Page, scanChangeEvent)
 	if err != nil {
 		return list, fmt.Errorf("list change events: %w", err)
 	}

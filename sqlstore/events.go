@@ -221,7 +221,7 @@ func (tx *Tx) eventsAfter(seq int64, limit int) ([]*gatehouse.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read event log: %w", err)
 	}
-	events, err := collect(rows, func(row scanner) (*gatehouse.Event, error) {
+	events, err := scanAll(rows, func(row scanner) (*gatehouse.Event, error) {
 		var e gatehouse.Event
 		var kind, action string
 		var received int64

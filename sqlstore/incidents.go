@@ -93,7 +93,7 @@ func (tx *Tx) firstRuleTargets(policyID string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find first escalation rule: %w", err)
 	}
-	users, err := collect(rows, func(row scanner) (string, error) {
+	users, err := scanAll(rows, func(row scanner) (string, error) {
 		var id string
 		err := row.Scan(&id)
 		return id, err
@@ -394,7 +394,7 @@ func (sc *Scope) Incidents(ctx context.Context, q IncidentQuery) (List[*gatehous
 	if q.IncidentKey != "" {
 		f.add("incident_key = ?", q.IncidentKey)
 	}
-	list, err := listPage(ctx, sc.store, incidentColumns, "incidents", f, "incident_number", q.Page, scanIncident)
+	list, err := listPage(ctx, sc.store, "list incidents", incidentColumns, "incidents", f, "incident_number", q.Page, scanIncident)
 	if err != nil {
 		return list, fmt.Errorf("list incidents: %w", err)
 	}
@@ -441,7 +441,7 @@ func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incide
 	if err != nil {
 		return fmt.Errorf("load assignments: %w", err)
 	}
-	if _, err := collect(rows, func(row scanner) (struct{}, error) {
+	if _, err := scanAll(rows, func(row scanner) (struct{}, error) {
 		var incID, userID string
 		if err := row.Scan(&incID, &userID); err != nil {
 			return struct{}{}, err
@@ -456,7 +456,7 @@ func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incide
 	if err != nil {
 		return fmt.Errorf("load acknowledgements: %w", err)
 	}
-	if _, err := collect(rows, func(row scanner) (struct{}, error) {
+	if _, err := scanAll(rows, func(row scanner) (struct{}, error) {
 		var incID string
 		var ack gatehouse.Acknowledgement
 		var at int64
@@ -473,7 +473,7 @@ func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incide
 	if err != nil {
 		return fmt.Errorf("count alerts: %w", err)
 	}
-	if _, err := collect(rows, func(row scanner) (struct{}, error) {
+	if _, err := scanAll(rows, func(row scanner) (struct{}, error) {
 		var incID, status string
 		var n int
 		if err := row.Scan(&incID, &status, &n); err != nil {
@@ -502,7 +502,7 @@ func (sc *Scope) IncidentAlerts(ctx context.Context, incidentID string) ([]*gate
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
-	alerts, err := collect(rows, scanAlert)
+	alerts, err := scanAll(rows, scanAlert)
 	if err != nil {
 		return nil, fmt.Errorf("list alerts: %w", err)
 	}
@@ -520,7 +520,7 @@ func (sc *Scope) IncidentLogEntries(ctx context.Context, incidentID string) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("list log entries: %w", err)
 	}
-	entries, err := collect(rows, scanLogEntry)
+	entries, err := scanAll(rows, scanLogEntry)
 	if err != nil {
 		return nil, fmt.Errorf("list log entries: %w", err)
 	}
