@@ -289,4 +289,7 @@ type EventRoute struct {
 	// IntegrationType is the integration's type, such as
 	// "events_api_v2_inbound_integration".
 	IntegrationType string
+	// ServiceDisabled says the service is disabled: the key leads nowhere
+	// until the service is enabled again.
+	ServiceDisabled bool
 }

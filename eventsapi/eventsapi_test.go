@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/authn"
 	"github.com/gatehouse-dev/gatehouse/eventsapi"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 	"github.com/gatehouse-dev/gatehouse/sqlstore"
@@ -57,11 +58,17 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 	if opts.limiter == nil {
 		opts.limiter = ratelimit.NewMemory()
 	}
-	routes, err := ts.store.PrepareEventRoutes(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { routes.Close() })
+	// Routing keys are cached as the server caches them, following the
+	// change feed.
+	routes := eventsapi.NewRouteCache(ts.store, 1000, nil)
+	feed := authn.NewFeed(authn.FeedConfig{Store: ts.store, Poll: 20 * time.Millisecond})
+	feed.Follow(routes.Follower())
+	ts.store.OnChange(feed.Apply)
+	ctx, cancel := context.WithCancel(context.Background())
+	fed := make(chan struct{})
+	go func() { feed.Run(ctx); close(fed) }()
+	t.Cleanup(func() { cancel(); <-fed })
+	<-feed.Ready()
 	h := eventsapi.New(eventsapi.Config{
 		Routes:    routes,
 		Writer:    opts.writer,
@@ -532,4 +539,49 @@ func TestWriterFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRoutingKeyChangesTakeEffectAtOnce: routing keys are cached, yet a
+// service disabled, a key regenerated or an integration deleted refuses the
+// old key on the very next event.
+func TestRoutingKeyChangesTakeEffectAtOnce(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, serverOptions{})
+	ctx := context.Background()
+	sc := ts.store.Scope(ts.account.ID, sqlstore.CLI(ts.account))
+	trigger := func(key string) response {
+		return ts.post(t, eventsapi.PathV2, `{"routing_key":"`+key+`","event_action":"trigger","payload":{"summary":"s","source":"src","severity":"info"}}`)
+	}
+	const refused = `{"status":"invalid event","message":"Event object is invalid","errors":["Invalid routing key"]}`
+	for range 2 { // the second from the cache
+		if got := trigger(ts.svc.IntegrationKey); got.status != http.StatusAccepted {
+			t.Fatalf("trigger = %d %s", got.status, got.body)
+		}
+	}
+
+	setStatus := func(status string) {
+		t.Helper()
+		if _, err := sc.UpdateService(ctx, ts.svc.ID, func(s *gatehouse.Service) { s.Status = status }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setStatus("disabled")
+	wantResponse(t, trigger(ts.svc.IntegrationKey), http.StatusBadRequest, refused)
+	setStatus("active")
+	if got := trigger(ts.svc.IntegrationKey); got.status != http.StatusAccepted {
+		t.Errorf("trigger after the service is active again = %d %s", got.status, got.body)
+	}
+
+	in, err := sc.UpdateIntegration(ctx, ts.svc.ID, ts.svc.IntegrationID, func(in *gatehouse.Integration) { in.Key = "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantResponse(t, trigger(ts.svc.IntegrationKey), http.StatusBadRequest, refused)
+	if got := trigger(in.Key); got.status != http.StatusAccepted {
+		t.Errorf("trigger with the new key = %d %s", got.status, got.body)
+	}
+	if err := sc.DeleteIntegration(ctx, ts.svc.ID, ts.svc.IntegrationID); err != nil {
+		t.Fatal(err)
+	}
+	wantResponse(t, trigger(in.Key), http.StatusBadRequest, refused)
 }

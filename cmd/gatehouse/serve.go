@@ -230,16 +230,13 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		backgroundWork.Wait()
 	}()
 
-	events, err := startEvents(ctx, store, limiter, cfg.eventsRateLimit, logger)
-	if err != nil {
-		return err
-	}
+	events := startEvents(store, feed, cfg.cacheSize, limiter, cfg.eventsRateLimit, logger)
 	// Runs after the HTTP server has shut down (below), so that every event
 	// taken is committed, and before the store closes.
 	defer events.stop()
 
 	reg := metrics.New()
-	registerMetrics(reg, store, feed, rest, limiter, failures)
+	registerMetrics(reg, store, feed, rest, events.routes, limiter, failures)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
 	doors := doorsConfig{store: store, rest: rest, events: events.handler, metrics: reg, trustedProxies: trusted, logger: logger,
@@ -463,16 +460,17 @@ func newMetricsHandler(cfg doorsConfig) http.Handler {
 // group-commit writer of the event log and the applier that follows it.
 type eventsDoor struct {
 	handler http.Handler
+	routes  *eventsapi.RouteCache
 	// stop commits what the writer holds, then stops the applier after a
 	// last pass.
 	stop func()
 }
 
-func startEvents(ctx context.Context, store *sqlstore.Store, limiter ratelimit.Limiter, rateLimit int, logger *slog.Logger) (*eventsDoor, error) {
-	routes, err := store.PrepareEventRoutes(ctx)
-	if err != nil {
-		return nil, err
-	}
+// startEvents starts the Events door, its routing keys cached like REST
+// keys and following feed.
+func startEvents(store *sqlstore.Store, feed *authn.Feed, cacheSize int, limiter ratelimit.Limiter, rateLimit int, logger *slog.Logger) *eventsDoor {
+	routes := eventsapi.NewRouteCache(store, cacheSize, logger)
+	feed.Follow(routes.Follower())
 	applier := eventsapi.NewApplier(eventsapi.ApplierConfig{Log: store, Logger: logger})
 	writer := eventsapi.NewWriter(eventsapi.WriterConfig{Store: store, OnCommit: applier.Wake, Logger: logger})
 	applierCtx, cancel := context.WithCancel(context.Background())
@@ -483,6 +481,7 @@ func startEvents(ctx context.Context, store *sqlstore.Store, limiter ratelimit.L
 		applier.Run(applierCtx)
 	}()
 	return &eventsDoor{
+		routes: routes,
 		handler: eventsapi.New(eventsapi.Config{
 			Routes:    routes,
 			Writer:    writer,
@@ -494,9 +493,8 @@ func startEvents(ctx context.Context, store *sqlstore.Store, limiter ratelimit.L
 			writer.Stop()
 			cancel()
 			<-applied
-			routes.Close()
 		},
-	}, nil
+	}
 }
 
 // opsHandler serves the operations endpoints.
@@ -535,7 +533,8 @@ func (h opsMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // registerMetrics exposes the figures of the store, the change feed and the
 // doors' credential caches at /metrics.
-func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server, limiter ratelimit.Limiter, failures *ratelimit.Failures) {
+func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server, routes *eventsapi.RouteCache,
+	limiter ratelimit.Limiter, failures *ratelimit.Failures) {
 	reg.GaugeFunc("change_feed_lag_seconds", "Seconds since the last good read of the change feed began; grows while the feed stalls.",
 		func() float64 { return feed.Lag(time.Now()).Seconds() })
 	cache := func(pick func(authn.Stats) float64) func() float64 {
@@ -545,6 +544,9 @@ func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.F
 	reg.CounterFunc("rest_key_cache_misses_total", "REST API key checks that asked the database.", cache(func(s authn.Stats) float64 { return float64(s.Misses) }))
 	reg.GaugeFunc("rest_key_cache_entries", "REST API keys held in memory.", cache(func(s authn.Stats) float64 { return float64(s.Known) }))
 	reg.GaugeFunc("rest_key_cache_unknown_entries", "Hashes no REST API key has, remembered for a while.", cache(func(s authn.Stats) float64 { return float64(s.Unknown) }))
+	reg.CounterFunc("routing_key_cache_hits_total", "Events API routing keys resolved from memory.", func() float64 { return float64(routes.Stats().Hits) })
+	reg.CounterFunc("routing_key_cache_misses_total", "Events API routing keys that asked the database.", func() float64 { return float64(routes.Stats().Misses) })
+	reg.GaugeFunc("routing_key_cache_entries", "Events API routing keys held in memory.", func() float64 { return float64(routes.Stats().Known) })
 	storeStat := func(pick func(sqlstore.Stats) uint64) func() float64 {
 		return func() float64 { return float64(pick(store.Stats())) }
 	}
