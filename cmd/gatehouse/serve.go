@@ -128,7 +128,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
 	fs.IntVar(&cfg.failedAuth, "failed-auth-limit", 300, "failed authentications a minute per client address before 429; 0 turns the limit off")
-	fs.IntVar(&cfg.cacheSize, "cache-size", authn.DefaultSize, "REST API keys kept in memory on this node; the least recently used go first")
+	fs.IntVar(&cfg.cacheSize, "cache-size", authn.DefaultSize, "credentials kept in memory on this node, REST API keys and as many routing keys; the least recently used go first")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For gives the client's address")
 	cfg.limits.register(fs)
 	fs.IntVar(&cfg.eventsRateLimit, "events-rate-limit", eventsapi.DefaultRateLimit, "Events API events a minute per routing key; 0 turns limits off")
