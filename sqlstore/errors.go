@@ -267,6 +267,20 @@ var uniqueConstraints = []uniqueConstraint{
 	{"services.account_id, services.name", "services_account_id_name_key", "Name has already been taken"},
 	{"integrations.id", "integrations_pkey", ""},
 	{"integrations.integration_key", "integrations_integration_key_key", ""},
+	{"events.seq", "events_pkey", ""},
+	{"event_cursor.name", "event_cursor_pkey", ""},
+	{"incident_numbers.account_id", "incident_numbers_pkey", "The incident was opened at the same time as another; try again"},
+	{"incidents.id", "incidents_pkey", ""},
+	{"incidents.account_id, incidents.incident_number", "incidents_account_id_incident_number_key", "The incident was opened at the same time as another; try again"},
+	{"incident_assignments.incident_id, incident_assignments.position", "incident_assignments_pkey", "The incident was changed at the same time; try again"},
+	{"incident_acknowledgements.incident_id, incident_acknowledgements.position", "incident_acknowledgements_pkey", "The incident was changed at the same time; try again"},
+	{"alerts.id", "alerts_pkey", ""},
+	{"open_alerts.integration_id, open_alerts.dedup_key", "open_alerts_pkey", "An alert with this dedup key was opened at the same time; try again"},
+	{"log_entries.seq", "log_entries_pkey", ""},
+	{"log_entries.id", "log_entries_id_key", ""},
+	{"incident_notes.id", "incident_notes_pkey", ""},
+	{"change_events.seq", "change_events_pkey", ""},
+	{"change_events.id", "change_events_id_key", ""},
 }
 
 // foreignKeyTargets names what each PostgreSQL foreign key refers to.
@@ -296,6 +310,23 @@ var foreignKeyTargets = map[string]string{
 	"services_escalation_policy_id_fkey":        "Escalation policy",
 	"integrations_account_id_fkey":              "Account",
 	"integrations_service_id_fkey":              "Service",
+
+	"incident_numbers_account_id_fkey":           "Account",
+	"incidents_account_id_fkey":                  "Account",
+	"incidents_service_id_fkey":                  "Service",
+	"incident_assignments_incident_id_fkey":      "Incident",
+	"incident_assignments_user_id_fkey":          "User",
+	"incident_acknowledgements_incident_id_fkey": "Incident",
+	"alerts_incident_id_fkey":                    "Incident",
+	"open_alerts_integration_id_fkey":            "Integration",
+	"open_alerts_incident_id_fkey":               "Incident",
+	"log_entries_account_id_fkey":                "Account",
+	"log_entries_incident_id_fkey":               "Incident",
+	"incident_notes_account_id_fkey":             "Account",
+	"incident_notes_incident_id_fkey":            "Incident",
+	"incident_notes_user_id_fkey":                "User",
+	"change_events_account_id_fkey":              "Account",
+	"change_events_service_id_fkey":              "Service",
 }
 
 // errRefusedValue is a check or not-null constraint's refusal: the store's

@@ -21,6 +21,7 @@ import (
 	"github.com/gatehouse-dev/gatehouse/access"
 	"github.com/gatehouse-dev/gatehouse/authn"
 	"github.com/gatehouse-dev/gatehouse/edge"
+	"github.com/gatehouse-dev/gatehouse/eventsapi"
 	"github.com/gatehouse-dev/gatehouse/fault"
 	"github.com/gatehouse-dev/gatehouse/metrics"
 	"github.com/gatehouse-dev/gatehouse/password"
@@ -42,6 +43,8 @@ type serveConfig struct {
 	cacheSize      int
 	failedAuth     int
 	limits         serverLimits
+	// eventsRateLimit is events a minute per routing key; 0 is off.
+	eventsRateLimit int
 }
 
 // serverLimits bound what a client may hold of the server.
@@ -128,6 +131,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.IntVar(&cfg.cacheSize, "cache-size", authn.DefaultSize, "REST API keys kept in memory on this node; the least recently used go first")
 	fs.StringVar(&cfg.trustedProxies, "trusted-proxies", "", "comma-separated CIDRs of proxies whose X-Forwarded-For gives the client's address")
 	cfg.limits.register(fs)
+	fs.IntVar(&cfg.eventsRateLimit, "events-rate-limit", eventsapi.DefaultRateLimit, "Events API events a minute per routing key; 0 turns limits off")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -143,6 +147,9 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	}
 	if cfg.restRateLimit < 0 {
 		return usagef("--rest-rate-limit must be 0 (off) or more, not %d", cfg.restRateLimit)
+	}
+	if cfg.eventsRateLimit < 0 {
+		return usagef("--events-rate-limit must be 0 (off) or more, not %d", cfg.eventsRateLimit)
 	}
 	if cfg.failedAuth < 0 {
 		return usagef("--failed-auth-limit must be 0 (off) or more, not %d", cfg.failedAuth)
@@ -213,11 +220,16 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		backgroundWork.Wait()
 	}()
 
+	events := startEvents(store, limiter, cfg.eventsRateLimit, logger)
+	// Runs after the HTTP server has shut down (below), so that every event
+	// taken is committed, and before the store closes.
+	defer events.stop()
+
 	reg := metrics.New()
 	registerMetrics(reg, store, feed, rest, limiter, failures)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
-	doors := doorsConfig{store: store, rest: rest, metrics: reg, trustedProxies: trusted, logger: logger}
+	doors := doorsConfig{store: store, rest: rest, events: events.handler, metrics: reg, trustedProxies: trusted, logger: logger}
 	srv := cfg.limits.newServer(newHandler(doors, metricsLn == nil), logger)
 	srv.ConnState = conns.ConnState
 	servers := []*http.Server{srv}
@@ -386,6 +398,7 @@ func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
 type doorsConfig struct {
 	store          *sqlstore.Store
 	rest           http.Handler
+	events         http.Handler
 	metrics        *metrics.Registry
 	trustedProxies []netip.Prefix
 	logger         *slog.Logger
@@ -399,7 +412,7 @@ var eventsPaths = []string{"/v2/enqueue", "/v2/change/enqueue", "/generic/2010-0
 // withMetrics serves /metrics here too.
 func newHandler(cfg doorsConfig, withMetrics bool) http.Handler {
 	rest := &edge.Door{Name: "rest", Handler: cfg.rest, MaxBody: restMaxBody, Error: edge.RESTError}
-	events := &edge.Door{Name: "events", Handler: edge.NotServed, MaxBody: eventsMaxBody, Error: edge.EventsError}
+	events := &edge.Door{Name: "events", Handler: cfg.events, MaxBody: eventsMaxBody, Error: edge.EventsError}
 	oauth := &edge.Door{Name: "oauth", Handler: edge.NotServed, MaxBody: smallMaxBody, Error: edge.OAuthError}
 	web := &edge.Door{Name: "web", Handler: edge.NotServed, MaxBody: restMaxBody, Error: edge.PlainError}
 	ops := &edge.Door{Name: "ops", Handler: opsHandler(cfg, withMetrics), MaxBody: smallMaxBody, Error: edge.PlainError}
@@ -434,6 +447,41 @@ func newMetricsHandler(cfg doorsConfig) http.Handler {
 	mux.Handle("GET /metrics", &edge.Door{Name: "ops", Handler: opsMetrics{cfg.metrics.Handler()}, MaxBody: smallMaxBody, Error: edge.PlainError})
 	mux.Handle("/", notFound)
 	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, Metrics: cfg.metrics})
+}
+
+// eventsDoor is the Events API and the two goroutines behind it: the
+// group-commit writer of the event log and the applier that follows it.
+type eventsDoor struct {
+	handler http.Handler
+	// stop commits what the writer holds, then stops the applier after a
+	// last pass.
+	stop func()
+}
+
+func startEvents(store *sqlstore.Store, limiter ratelimit.Limiter, rateLimit int, logger *slog.Logger) *eventsDoor {
+	applier := eventsapi.NewApplier(eventsapi.ApplierConfig{Log: store, Logger: logger})
+	writer := eventsapi.NewWriter(eventsapi.WriterConfig{Store: store, OnCommit: applier.Wake, Logger: logger})
+	ctx, cancel := context.WithCancel(context.Background())
+	applied := make(chan struct{})
+	go writer.Run()
+	go func() {
+		defer close(applied)
+		applier.Run(ctx)
+	}()
+	return &eventsDoor{
+		handler: eventsapi.New(eventsapi.Config{
+			Routes:    store,
+			Writer:    writer,
+			Limiter:   limiter,
+			RateLimit: rateLimit,
+			Logger:    logger,
+		}),
+		stop: func() {
+			writer.Stop()
+			cancel()
+			<-applied
+		},
+	}
 }
 
 // opsHandler serves the operations endpoints.
