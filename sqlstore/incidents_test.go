@@ -543,4 +543,3 @@ func TestIncidentRelations(t *testing.T) {
 		}
 	})
 }
-
