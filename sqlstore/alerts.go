@@ -42,12 +42,12 @@ func (sc *Scope) Alerts(ctx context.Context, q AlertQuery) (List[*gatehouse.Aler
 	}
 	var list List[*gatehouse.Alert]
 	err := sc.store.view(ctx, "list alerts", func(ctx context.Context) error {
-		inc, err := sc.readIncident(ctx, q.IncidentID)
+		incID, err := sc.incidentID(ctx, q.IncidentID)
 		if err != nil {
 			return err
 		}
 		f := &filter{}
-		f.add("incident_id = ?", inc.ID)
+		f.add("incident_id = ?", incID)
 		f.in("status", strs(q.Statuses))
 		if q.AlertKey != "" {
 			f.add("alert_key = ?", q.AlertKey)
@@ -63,11 +63,11 @@ func (sc *Scope) Alerts(ctx context.Context, q AlertQuery) (List[*gatehouse.Aler
 func (sc *Scope) Alert(ctx context.Context, incidentID, alertID string) (*gatehouse.Alert, error) {
 	var a *gatehouse.Alert
 	err := sc.store.view(ctx, "find alert", func(ctx context.Context) error {
-		inc, err := sc.readIncident(ctx, incidentID)
+		incID, err := sc.incidentID(ctx, incidentID)
 		if err != nil {
 			return err
 		}
-		a, err = scanAlert(sc.store.queryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE incident_id = ? AND id = ?", inc.ID, alertID))
+		a, err = scanAlert(sc.store.queryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE incident_id = ? AND id = ?", incID, alertID))
 		if errors.Is(err, sql.ErrNoRows) {
 			return gatehouse.NotFound(fmt.Sprintf("Alert %s of incident %s", alertID, incidentID))
 		}

@@ -518,6 +518,19 @@ func (sc *Scope) readIncident(ctx context.Context, idOrNumber string) (*gatehous
 	return inc, nil
 }
 
+// incidentID returns the ID of the incident with that ID or number the
+// actor sees, or a 2100 error; to call inside view.
+func (sc *Scope) incidentID(ctx context.Context, idOrNumber string) (string, error) {
+	f := sc.incidentFilter()
+	byIDOrNumber(f, idOrNumber)
+	var id string
+	err := sc.store.queryRow(ctx, "SELECT id FROM incidents"+f.where(), f.args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", gatehouse.NotFound("Incident " + idOrNumber)
+	}
+	return id, err
+}
+
 // fillIncidents loads the incidents' assignees, acknowledgements and alert
 // counts: one query each for all of them.
 func fillIncidents(query querier, incidents []*gatehouse.Incident) error {

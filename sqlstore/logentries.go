@@ -53,11 +53,11 @@ func (sc *Scope) LogEntries(ctx context.Context, q LogEntryQuery) (List[*gatehou
 	var list List[*gatehouse.LogEntry]
 	err := sc.store.view(ctx, "list log entries", func(ctx context.Context) error {
 		if q.IncidentID != "" {
-			inc, err := sc.readIncident(ctx, q.IncidentID)
+			incID, err := sc.incidentID(ctx, q.IncidentID)
 			if err != nil {
 				return err
 			}
-			f.add("incident_id = ?", inc.ID)
+			f.add("incident_id = ?", incID)
 		}
 		var err error
 		list, err = listPage(ctx, sc.store, logEntryColumns, "log_entries", f, order, q.Page, scanLogEntry)

@@ -31,11 +31,11 @@ func scanNote(row scanner) (*gatehouse.IncidentNote, error) {
 func (sc *Scope) IncidentNotes(ctx context.Context, incidentID string) ([]*gatehouse.IncidentNote, error) {
 	var notes []*gatehouse.IncidentNote
 	err := sc.store.view(ctx, "list notes", func(ctx context.Context) error {
-		inc, err := sc.readIncident(ctx, incidentID)
+		incID, err := sc.incidentID(ctx, incidentID)
 		if err != nil {
 			return err
 		}
-		rows, err := sc.store.query(ctx, "SELECT "+noteColumns+" FROM "+noteFrom+" WHERE n.incident_id = ? ORDER BY n.created_at, n.id", inc.ID)
+		rows, err := sc.store.query(ctx, "SELECT "+noteColumns+" FROM "+noteFrom+" WHERE n.incident_id = ? ORDER BY n.created_at, n.id", incID)
 		if err != nil {
 			return err
 		}
