@@ -138,10 +138,20 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	logger, err := newLogger(cfg.logFormat, stderr)
+	logger, logs, err := newLogger(cfg.logFormat, stderr)
 	if err != nil {
 		return err
 	}
+	logsCtx, stopLogs := context.WithCancel(context.Background())
+	logsDone := make(chan struct{})
+	go func() {
+		defer close(logsDone)
+		logs.Run(logsCtx)
+	}()
+	defer func() {
+		stopLogs()
+		<-logsDone
+	}()
 	if err := gatehouse.ValidateEmail(gatehouse.NormalizeEmail(cfg.ownerEmail)); err != nil {
 		return usagef("--owner-email: %v", err.(*gatehouse.Error).Errors[0])
 	}
@@ -229,7 +239,8 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	registerMetrics(reg, store, feed, rest, limiter, failures)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
-	doors := doorsConfig{store: store, rest: rest, events: events.handler, metrics: reg, trustedProxies: trusted, logger: logger}
+	doors := doorsConfig{store: store, rest: rest, events: events.handler, metrics: reg, trustedProxies: trusted, logger: logger,
+		accessLog: logs, accessJSON: cfg.logFormat == "json"}
 	srv := cfg.limits.newServer(newHandler(doors, metricsLn == nil), logger)
 	srv.ConnState = conns.ConnState
 	servers := []*http.Server{srv}
@@ -275,16 +286,6 @@ func shutdown(servers []*http.Server, deadline time.Duration, conns *edge.Conns,
 		})
 	}
 	wg.Wait()
-}
-
-func newLogger(format string, w io.Writer) (*slog.Logger, error) {
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, nil)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, nil)), nil
-	}
-	return nil, usagef("--log-format must be text or json, not %q", format)
 }
 
 // bootstrap creates the first account and its owner on an empty database and
@@ -402,6 +403,10 @@ type doorsConfig struct {
 	metrics        *metrics.Registry
 	trustedProxies []netip.Prefix
 	logger         *slog.Logger
+	// accessLog, when set, takes the access log's lines, formatted as
+	// logger's handler would (JSON when accessJSON).
+	accessLog  io.Writer
+	accessJSON bool
 }
 
 // eventsPaths are the Events API's paths (DESIGN §1).
@@ -435,6 +440,8 @@ func newHandler(cfg doorsConfig, withMetrics bool) http.Handler {
 		Handler:        mux,
 		Default:        rest,
 		Logger:         cfg.logger,
+		AccessLog:      cfg.accessLog,
+		AccessLogJSON:  cfg.accessJSON,
 		Metrics:        cfg.metrics,
 		TrustedProxies: cfg.trustedProxies,
 	})
@@ -446,7 +453,7 @@ func newMetricsHandler(cfg doorsConfig) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", &edge.Door{Name: "ops", Handler: opsMetrics{cfg.metrics.Handler()}, MaxBody: smallMaxBody, Error: edge.PlainError})
 	mux.Handle("/", notFound)
-	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, Metrics: cfg.metrics})
+	return edge.New(edge.Config{Handler: mux, Default: notFound, Logger: cfg.logger, AccessLog: cfg.accessLog, AccessLogJSON: cfg.accessJSON, Metrics: cfg.metrics})
 }
 
 // eventsDoor is the Events API and the two goroutines behind it: the

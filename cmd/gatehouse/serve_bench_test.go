@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -34,7 +33,7 @@ func benchHandlers(b *testing.B) (rest, whole http.Handler, key string) {
 		b.Fatal(err)
 	}
 	key = regexp.MustCompile(`REST API key:\s+(\S+)`).FindStringSubmatch(out.String())[1]
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger, logs, _ := newLogger("json", io.Discard)
 	srv := restapi.New(restapi.Config{Store: store, ExternalURL: cfg.externalURL, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -46,7 +45,7 @@ func benchHandlers(b *testing.B) (rest, whole http.Handler, key string) {
 		cancel()
 		<-done
 	})
-	whole = newHandler(doorsConfig{store: store, rest: srv, metrics: metrics.New(), logger: logger}, true)
+	whole = newHandler(doorsConfig{store: store, rest: srv, metrics: metrics.New(), logger: logger, accessLog: logs, accessJSON: true}, true)
 	// Let the change feed's first read make the key cache usable.
 	time.Sleep(500 * time.Millisecond)
 	return srv, whole, key
