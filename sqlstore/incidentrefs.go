@@ -231,13 +231,14 @@ func (sc *Scope) loadPolicyTeams(ctx context.Context, policyIDs []string, rel *I
 }
 
 // loadFirstTriggers reads the ID of each incident's first trigger log
-// entry.
+// entry: its first entry, as every writer of incidents opens them, which
+// the index of entries by incident finds without reading the others.
 func (sc *Scope) loadFirstTriggers(ctx context.Context, incidentIDs []string, into map[string]string) error {
 	if len(incidentIDs) == 0 {
 		return nil
 	}
-	rows, err := sc.store.query(ctx, "SELECT incident_id, id FROM log_entries WHERE seq IN (SELECT MIN(seq) FROM log_entries "+
-		"WHERE type = ? AND incident_id IN ("+placeholders(len(incidentIDs))+") GROUP BY incident_id)",
+	rows, err := sc.store.query(ctx, "SELECT incident_id, id FROM log_entries WHERE type = ? AND seq IN (SELECT MIN(seq) FROM log_entries "+
+		"WHERE incident_id IN ("+placeholders(len(incidentIDs))+") GROUP BY incident_id)",
 		append([]any{string(gatehouse.LogTrigger)}, anys(incidentIDs)...)...)
 	if err != nil {
 		return err
