@@ -81,7 +81,9 @@ func TestManualIncidentValidate(t *testing.T) {
 		{"key of 255", with(func(m *gatehouse.ManualIncident) { m.IncidentKey = strings.Repeat("é", 255) }), nil},
 		{"key of 256", with(func(m *gatehouse.ManualIncident) { m.IncidentKey = strings.Repeat("é", 256) }), []string{"Incident key must be at most 255 characters"}},
 		{"key with NUL", with(func(m *gatehouse.ManualIncident) { m.IncidentKey = "a\x00" }), []string{"Incident key must be valid UTF-8 without the NUL character"}},
-		{"assignees and a policy", with(func(m *gatehouse.ManualIncident) { m.AssigneeIDs, m.EscalationPolicyID = []string{"PUSER01"}, "PPOL001" }),
+		{"assignees and a policy", with(func(m *gatehouse.ManualIncident) {
+			m.AssigneeIDs, m.EscalationPolicyID = []string{"PUSER01"}, "PPOL001"
+		}),
 			[]string{"Assignments cannot be given with an escalation policy: give one or the other"}},
 	}
 	for _, tt := range tests {
