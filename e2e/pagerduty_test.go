@@ -181,7 +181,7 @@ func TestClientRefusedCredentials(t *testing.T) {
 		{"empty key", "", listAbilities, 401, 2006},
 		{"disabled key", disabled.Key, listAbilities, 401, 2006},
 		{"read-only key reading", readOnly, listAbilities, 0, 0},
-		{"read-only key writing", readOnly, createTeam, 403, 2010},
+		// Writing with it: TestClientReadOnlyKey, for every call.
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,11 +203,6 @@ func listAbilities(ctx context.Context, c *pagerduty.Client) error {
 	return err
 }
 
-func createTeam(ctx context.Context, c *pagerduty.Client) error {
-	_, err := c.CreateTeamWithContext(ctx, &pagerduty.Team{Name: "E2E"})
-	return err
-}
-
 func TestClientRateLimited(t *testing.T) {
 	t.Parallel()
 	const limit = 2
@@ -220,14 +215,249 @@ func TestClientRateLimited(t *testing.T) {
 			t.Fatalf("ListAbilitiesWithContext() #%d of %d allowed a minute: %v", i+1, limit, err)
 		}
 	}
-	_, err := c.ListAbilitiesWithContext(t.Context())
-	apiErr := checkAPIError(t, err, 429, 2020)
-	if !apiErr.RateLimited() || !apiErr.Temporary() {
-		t.Errorf("APIError.RateLimited(), Temporary() = %v, %v, want true, true", apiErr.RateLimited(), apiErr.Temporary())
+	// Every call is refused alike, whatever it is and whatever it names.
+	for _, cc := range clientCalls {
+		apiErr := checkAPIError(t, cc.call(t.Context(), c), 429, 2020)
+		if !apiErr.RateLimited() || !apiErr.Temporary() {
+			t.Errorf("%s: APIError.RateLimited(), Temporary() = %v, %v, want true, true", cc.name, apiErr.RateLimited(), apiErr.Temporary())
+		}
 	}
 
 	// Each general key has its own allowance.
 	if _, err := newClient(t, s, other).ListAbilitiesWithContext(t.Context()); err != nil {
 		t.Errorf("ListAbilitiesWithContext() with another key of the account: %v, want its own allowance", err)
+	}
+}
+
+// nope is the ID of no object.
+const nope = "PNOPE00"
+
+// clientCall is one call of PagerDuty's client to an operation Gatehouse
+// serves, naming objects that do not exist (nope), with a body that is
+// otherwise valid.
+type clientCall struct {
+	name string
+	// writes says the call changes something: a read-only key may not.
+	writes bool
+	// names says the call names an object: one that does not exist is not
+	// found.
+	names bool
+	call  func(ctx context.Context, c *pagerduty.Client) error
+}
+
+// clientCalls are go-pagerduty v1.8.0's calls of the operations Gatehouse
+// serves. Add a resource's calls with the resource.
+var clientCalls = []clientCall{
+	{"ListAbilities", false, false, listAbilities},
+	{"TestAbility", false, true, func(ctx context.Context, c *pagerduty.Client) error { return c.TestAbilityWithContext(ctx, "flying") }},
+
+	{"ListUsers", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListUsersWithContext(ctx, pagerduty.ListUsersOptions{})
+		return err
+	}},
+	{"CreateUser", true, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateUserWithContext(ctx, pagerduty.User{Name: "Nobody", Email: "nobody@example.com"})
+		return err
+	}},
+	{"GetUser", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetUserWithContext(ctx, nope, pagerduty.GetUserOptions{})
+		return err
+	}},
+	{"UpdateUser", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateUserWithContext(ctx, pagerduty.User{APIObject: pagerduty.APIObject{ID: nope}, Name: "Nobody"})
+		return err
+	}},
+	{"DeleteUser", true, true, func(ctx context.Context, c *pagerduty.Client) error { return c.DeleteUserWithContext(ctx, nope) }},
+	{"ListLicenses", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListLicensesWithContext(ctx)
+		return err
+	}},
+	{"ListLicenseAllocations", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListLicenseAllocationsWithContext(ctx, pagerduty.ListLicenseAllocationsOptions{})
+		return err
+	}},
+	{"ListUserContactMethods", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListUserContactMethodsWithContext(ctx, nope)
+		return err
+	}},
+	{"CreateUserContactMethod", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateUserContactMethodWithContext(ctx, nope, pagerduty.ContactMethod{Type: "email_contact_method", Label: "Work", Address: "nobody@example.com"})
+		return err
+	}},
+	{"GetUserContactMethod", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetUserContactMethodWithContext(ctx, nope, nope)
+		return err
+	}},
+	{"UpdateUserContactMethod", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateUserContactMethodWthContext(ctx, nope, pagerduty.ContactMethod{ID: nope, Type: "email_contact_method", Label: "Work", Address: "nobody@example.com"})
+		return err
+	}},
+	{"DeleteUserContactMethod", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.DeleteUserContactMethodWithContext(ctx, nope, nope)
+	}},
+	{"ListUserNotificationRules", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListUserNotificationRulesWithContext(ctx, nope)
+		return err
+	}},
+	{"CreateUserNotificationRule", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateUserNotificationRuleWithContext(ctx, nope, pagerduty.NotificationRule{Urgency: "high", ContactMethod: pagerduty.ContactMethod{ID: nope}})
+		return err
+	}},
+	{"GetUserNotificationRule", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetUserNotificationRuleWithContext(ctx, nope, nope)
+		return err
+	}},
+	{"UpdateUserNotificationRule", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateUserNotificationRuleWithContext(ctx, nope, pagerduty.NotificationRule{ID: nope, Urgency: "high", ContactMethod: pagerduty.ContactMethod{ID: nope}})
+		return err
+	}},
+	{"DeleteUserNotificationRule", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.DeleteUserNotificationRuleWithContext(ctx, nope, nope)
+	}},
+
+	{"ListTeams", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListTeamsWithContext(ctx, pagerduty.ListTeamOptions{})
+		return err
+	}},
+	{"CreateTeam", true, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateTeamWithContext(ctx, &pagerduty.Team{Name: "E2E"})
+		return err
+	}},
+	{"GetTeam", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetTeamWithContext(ctx, nope)
+		return err
+	}},
+	{"UpdateTeam", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateTeamWithContext(ctx, nope, &pagerduty.Team{Name: "E2E"})
+		return err
+	}},
+	{"DeleteTeam", true, true, func(ctx context.Context, c *pagerduty.Client) error { return c.DeleteTeamWithContext(ctx, nope) }},
+	{"ListTeamMembers", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListTeamMembers(ctx, nope, pagerduty.ListTeamMembersOptions{})
+		return err
+	}},
+	{"AddUserToTeam", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.AddUserToTeamWithContext(ctx, pagerduty.AddUserToTeamOptions{TeamID: nope, UserID: nope, Role: pagerduty.TeamUserRoleObserver})
+	}},
+	{"RemoveUserFromTeam", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.RemoveUserFromTeamWithContext(ctx, nope, nope)
+	}},
+	{"AddEscalationPolicyToTeam", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.AddEscalationPolicyToTeamWithContext(ctx, nope, nope)
+	}},
+	{"RemoveEscalationPolicyFromTeam", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.RemoveEscalationPolicyFromTeamWithContext(ctx, nope, nope)
+	}},
+
+	{"ListEscalationPolicies", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListEscalationPoliciesWithContext(ctx, pagerduty.ListEscalationPoliciesOptions{})
+		return err
+	}},
+	{"CreateEscalationPolicy", true, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateEscalationPolicyWithContext(ctx, pagerduty.EscalationPolicy{Name: "E2E",
+			EscalationRules: []pagerduty.EscalationRule{{Delay: 5, Targets: []pagerduty.APIObject{{ID: nope, Type: "user_reference"}}}}})
+		return err
+	}},
+	{"GetEscalationPolicy", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetEscalationPolicyWithContext(ctx, nope, &pagerduty.GetEscalationPolicyOptions{})
+		return err
+	}},
+	{"UpdateEscalationPolicy", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateEscalationPolicyWithContext(ctx, nope, pagerduty.EscalationPolicy{Name: "E2E"})
+		return err
+	}},
+	{"DeleteEscalationPolicy", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.DeleteEscalationPolicyWithContext(ctx, nope)
+	}},
+
+	{"ListServices", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListServicesWithContext(ctx, pagerduty.ListServiceOptions{})
+		return err
+	}},
+	{"CreateService", true, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateServiceWithContext(ctx, pagerduty.Service{Name: "E2E",
+			EscalationPolicy: pagerduty.EscalationPolicy{APIObject: pagerduty.APIObject{ID: nope, Type: "escalation_policy_reference"}}})
+		return err
+	}},
+	{"GetService", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetServiceWithContext(ctx, nope, &pagerduty.GetServiceOptions{})
+		return err
+	}},
+	{"UpdateService", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateServiceWithContext(ctx, pagerduty.Service{APIObject: pagerduty.APIObject{ID: nope}, Name: "E2E"})
+		return err
+	}},
+	{"DeleteService", true, true, func(ctx context.Context, c *pagerduty.Client) error { return c.DeleteServiceWithContext(ctx, nope) }},
+	{"CreateIntegration", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.CreateIntegrationWithContext(ctx, nope, pagerduty.Integration{Name: "E2E", APIObject: pagerduty.APIObject{Type: "events_api_v2_inbound_integration"}})
+		return err
+	}},
+	{"GetIntegration", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetIntegrationWithContext(ctx, nope, nope, pagerduty.GetIntegrationOptions{})
+		return err
+	}},
+	{"UpdateIntegration", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.UpdateIntegrationWithContext(ctx, nope, pagerduty.Integration{APIObject: pagerduty.APIObject{ID: nope}, Name: "E2E"})
+		return err
+	}},
+	{"DeleteIntegration", true, true, func(ctx context.Context, c *pagerduty.Client) error {
+		return c.DeleteIntegrationWithContext(ctx, nope, nope)
+	}},
+	{"ListVendors", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListVendorsWithContext(ctx, pagerduty.ListVendorOptions{})
+		return err
+	}},
+	{"GetVendor", false, true, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.GetVendorWithContext(ctx, nope)
+		return err
+	}},
+	{"ListPriorities", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListPrioritiesWithContext(ctx, pagerduty.ListPrioritiesOptions{})
+		return err
+	}},
+
+	{"ListAuditRecords", false, false, func(ctx context.Context, c *pagerduty.Client) error {
+		_, err := c.ListAuditRecords(ctx, pagerduty.ListAuditRecordsOptions{})
+		return err
+	}},
+}
+
+// TestClientReadOnlyKey: a read-only general key reads, and every call
+// that writes is refused with the client's 403 error.
+func TestClientReadOnlyKey(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := newClient(t, s, s.generalKey(t, "default", "--read-only").Key)
+	for _, cc := range clientCalls {
+		t.Run(cc.name, func(t *testing.T) {
+			err := cc.call(t.Context(), c)
+			switch {
+			case cc.writes:
+				checkAPIError(t, err, 403, 2010)
+			case cc.names:
+				notFound(t, err)
+			case err != nil:
+				t.Errorf("error = %v, want nil", err)
+			}
+		})
+	}
+}
+
+// TestClientUnknownIDs: every call that names an object that does not
+// exist gets the client's NotFound().
+func TestClientUnknownIDs(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	c := newClient(t, s, s.Key)
+	for _, cc := range clientCalls {
+		if !cc.names {
+			continue
+		}
+		t.Run(cc.name, func(t *testing.T) {
+			apiErr := checkAPIError(t, cc.call(t.Context(), c), 404, 2100)
+			if !apiErr.NotFound() {
+				t.Errorf("APIError.NotFound() = false, want true (error: %v)", apiErr)
+			}
+		})
 	}
 }

@@ -14,7 +14,8 @@ import (
 // EventLog is the event log as the applier sees it.
 type EventLog interface {
 	// ApplyEvents applies up to limit events after the log's cursor, with
-	// the cursor, in one transaction, and returns how many it applied.
+	// the cursor, in one transaction, and returns how many it applied: 0
+	// when there is none to apply.
 	ApplyEvents(ctx context.Context, limit int) (int, error)
 	// SkipEvent moves the cursor past the next event without applying it
 	// and returns its seq (0 when there is none).
@@ -27,13 +28,13 @@ type EventLog interface {
 // ApplierConfig configures an Applier. Zero values take the defaults.
 type ApplierConfig struct {
 	Log EventLog
-	// Batch bounds the events applied in one transaction (256).
+	// Batch bounds the events applied in one transaction (1024).
 	Batch int
 	// Poll is how often the log is read when nothing wakes the applier: it
 	// finds events other nodes wrote, and takes over from a node that
 	// stopped applying (200 ms).
 	Poll time.Duration
-	// Delay is how long the applier lets events gather once woken (10 ms):
+	// Delay is how long the applier lets events gather once woken (50 ms):
 	// under load it applies many per transaction, and leaves most of the
 	// database's flushes to disk to the writer, whose clients wait for them.
 	Delay time.Duration
@@ -71,9 +72,9 @@ type Applier struct {
 
 // NewApplier returns an applier. Start it with Run.
 func NewApplier(cfg ApplierConfig) *Applier {
-	cfg.Batch = cmp.Or(cfg.Batch, 256)
+	cfg.Batch = cmp.Or(cfg.Batch, 1024)
 	cfg.Poll = cmp.Or(cfg.Poll, 200*time.Millisecond)
-	cfg.Delay = cmp.Or(cfg.Delay, 10*time.Millisecond)
+	cfg.Delay = cmp.Or(cfg.Delay, 50*time.Millisecond)
 	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, 5*time.Second)
 	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, 2*time.Second)
 	cfg.Retention = cmp.Or(cfg.Retention, 7*24*time.Hour)
@@ -126,7 +127,9 @@ func (a *Applier) Run(ctx context.Context) {
 				continue
 			}
 			wait = min(a.cfg.Poll<<min(failures, 10), a.cfg.MaxBackoff)
-		case n == a.cfg.Batch:
+		case n > 0:
+			// More may wait: the store applies fewer than a batch when the
+			// events change much.
 			failures = 0
 			a.health.OK()
 			continue
@@ -212,7 +215,7 @@ func (a *Applier) finish() {
 	defer cancel()
 	for {
 		n, err := a.cfg.Log.ApplyEvents(ctx, a.cfg.Batch)
-		if err != nil || n < a.cfg.Batch {
+		if err != nil || n == 0 {
 			return
 		}
 	}

@@ -72,7 +72,6 @@ var Paths = []string{PathV2, PathChange, PathV1}
 type Handler struct {
 	cfg         Config
 	limit       ratelimit.Limit
-	logger      *slog.Logger
 	limitHealth *fault.Tracker
 }
 
@@ -87,7 +86,6 @@ func New(cfg Config) *Handler {
 	return &Handler{
 		cfg:         cfg,
 		limit:       ratelimit.Limit{Rate: cfg.RateLimit, Period: time.Minute},
-		logger:      cfg.Logger,
 		limitHealth: &fault.Tracker{Logger: cfg.Logger, What: "events rate limiter"},
 	}
 }

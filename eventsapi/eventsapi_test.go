@@ -1,15 +1,19 @@
 package eventsapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +37,9 @@ type testServer struct {
 
 type serverOptions struct {
 	rateLimit int
+	limiter   ratelimit.Limiter
 	writer    eventsapi.EventWriter
+	logger    *slog.Logger
 }
 
 func newTestServer(t *testing.T, opts serverOptions) *testServer {
@@ -48,11 +54,20 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 		t.Cleanup(w.Stop)
 		opts.writer = w
 	}
+	if opts.limiter == nil {
+		opts.limiter = ratelimit.NewMemory()
+	}
+	routes, err := ts.store.PrepareEventRoutes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { routes.Close() })
 	h := eventsapi.New(eventsapi.Config{
-		Routes:    ts.store,
+		Routes:    routes,
 		Writer:    opts.writer,
-		Limiter:   ratelimit.NewMemory(),
+		Limiter:   opts.limiter,
 		RateLimit: opts.rateLimit,
+		Logger:    opts.logger,
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -202,7 +217,8 @@ var dedupKeyAnswer = regexp.MustCompile(`^\{"status":"success","message":"Event 
 func TestTriggerWithoutDedupKey(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t, serverOptions{})
-	body := `{"routing_key":"` + ts.svc.IntegrationKey + `","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info"}}`
+	// Fields PagerDuty added since, or a client's own, are ignored.
+	body := `{"routing_key":"` + ts.svc.IntegrationKey + `","event_action":"trigger","payload":{"summary":"s","source":"h","severity":"info","extra":[1]},"x":{"y":null}}`
 	got := ts.post(t, eventsapi.PathV2, body)
 	m := dedupKeyAnswer.FindStringSubmatch(got.body)
 	if got.status != http.StatusAccepted || m == nil {
@@ -442,6 +458,31 @@ func TestRateLimit(t *testing.T) {
 	}
 	if strings.Join(keys, ",") != "0,1,other" {
 		t.Errorf("incidents' keys = %v, want 0, 1 and other", keys)
+	}
+}
+
+// brokenLimiter is a limiter that cannot reach its state.
+type brokenLimiter struct{}
+
+func (brokenLimiter) Allow(ctx context.Context, key string, limit ratelimit.Limit) (ratelimit.Result, error) {
+	return ratelimit.Result{}, errors.New("redis: connection refused")
+}
+
+func TestBrokenLimiterLetsEventsThrough(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	ts := newTestServer(t, serverOptions{rateLimit: 1, limiter: brokenLimiter{}, logger: slog.New(slog.NewTextHandler(lockedWriter{&logs, &mu}, nil))})
+	for i := range 3 {
+		body := `{"routing_key":"` + ts.svc.IntegrationKey + `","event_action":"trigger","dedup_key":"` + fmt.Sprint(i) + `","payload":{"summary":"s","source":"h","severity":"info"}}`
+		if got := ts.post(t, eventsapi.PathV2, body); got.status != http.StatusAccepted {
+			t.Errorf("event %d with the limiter down: %d %s, want 202", i+1, got.status, got.body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(logs.String(), "events rate limiter failing"); n != 1 {
+		t.Errorf("logs:\n%s\nwant one line saying the limiter fails", logs.String())
 	}
 }
 

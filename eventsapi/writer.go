@@ -171,10 +171,11 @@ func (w *Writer) Run() {
 }
 
 // gather adds to batch what the queue holds, then, while the batch is
-// smaller than expected, waits up to the window for more. Clients whose events were just committed send their next ones
-// within a fraction of the window: waiting for them makes one commit (one
-// flush to disk) of what would be many, and stopping once they are all
-// there saves the rest of the window.
+// smaller than expected, waits up to the window for more. Clients whose
+// events were just committed send their next ones within a fraction of the
+// window: waiting for them makes one commit (one flush to disk) of what
+// would be many, and stopping once they are all there saves the rest of
+// the window.
 func (w *Writer) gather(batch []*pending, window *time.Timer, expect int) []*pending {
 	waiting := false
 	defer func() {

@@ -245,8 +245,9 @@ func decodeBare[T any](r *request) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, gatehouse.InvalidInput(malformed(body, nil))
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, gatehouse.InvalidInput(malformed(body, err))
 	}
 	return decodeInto[T]("body", body)
 }

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
@@ -146,6 +148,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handle registers rt with the mux: the front door admits the request, the
 // route's permission is checked, and its handler answers.
 func (s *Server) handle(rt *route) {
+	params := pathParams(rt.Pattern)
 	s.mux.HandleFunc(rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
 		req := s.newRequest(r)
 		defer req.release()
@@ -160,6 +163,10 @@ func (s *Server) handle(rt *route) {
 		}
 		if rt.Ability != "" && !p.Account.Has(rt.Ability) {
 			s.fail(w, r, gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The %s plan does not have the %s ability", p.Account.Plan, rt.Ability))
+			return
+		}
+		if err := checkText(r, params); err != nil {
+			s.fail(w, r, err)
 			return
 		}
 		req.principal = p
@@ -183,6 +190,45 @@ func (s *Server) handle(rt *route) {
 			writeJSON(w, status, body)
 		}
 	})
+}
+
+// pathParams are the names of the path parameters of a route's pattern,
+// such as "id" of "GET /users/{id}".
+func pathParams(pattern string) []string {
+	var names []string
+	for _, seg := range strings.Split(pattern, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			names = append(names, strings.TrimSuffix(name, "}"))
+		}
+	}
+	return names
+}
+
+// checkText refuses, before the store sees them, parameters that no
+// object's ID or text can be: not UTF-8, or holding a NUL character (which
+// PostgreSQL cannot take, and SQLite never matches). Such a path parameter
+// names no object (404); such a query parameter is a 400.
+func checkText(r *http.Request, params []string) error {
+	for _, name := range params {
+		if !isText(r.PathValue(name)) {
+			return errNotFound
+		}
+	}
+	if r.URL.RawQuery == "" {
+		return nil
+	}
+	for name, values := range r.URL.Query() {
+		for _, v := range values {
+			if !isText(v) {
+				return gatehouse.InvalidInput(fmt.Sprintf("The query parameter %q must be UTF-8 text without NUL characters", name))
+			}
+		}
+	}
+	return nil
+}
+
+func isText(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // errFromMissing is PagerDuty's answer to an account-level credential

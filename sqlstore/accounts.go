@@ -131,15 +131,17 @@ func (s *Store) Bootstrap(ctx context.Context, a *gatehouse.Account, owner *gate
 // start can skip the costly preparation of a Bootstrap that would change
 // nothing.
 func (s *Store) HasAccounts(ctx context.Context) (bool, error) {
-	var one int
-	err := s.queryRow(ctx, "SELECT 1 FROM accounts LIMIT 1").Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("look for accounts: %w", err)
-	}
-	return true, nil
+	var has bool
+	err := s.view(ctx, "look for accounts", func(ctx context.Context) error {
+		var one int
+		err := s.queryRow(ctx, "SELECT 1 FROM accounts LIMIT 1").Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		has = err == nil
+		return err
+	})
+	return has, err
 }
 
 // AccountBySubdomain returns the account with that subdomain, or a 2100 error.

@@ -52,7 +52,7 @@ func (sc *Scope) Alerts(ctx context.Context, q AlertQuery) (List[*gatehouse.Aler
 		if q.AlertKey != "" {
 			f.add("alert_key = ?", q.AlertKey)
 		}
-		list, err = listPage(ctx, sc.store, alertColumns, "alerts", f, order, q.Page, scanAlert)
+		list, err = readPage(ctx, sc.store, alertColumns, "alerts", f, order, q.Page, scanAlert)
 		return err
 	})
 	return list, err

@@ -21,7 +21,9 @@ const applierLockID = 0x676174656b
 // gatehouse.EffectOf), change events become change events. So an event's
 // effects are committed exactly once, whatever crashes. It returns how many
 // events it applied: 0 when all are, or, on PostgreSQL, when another node is
-// applying them.
+// applying them. It applies fewer than limit when the events change many
+// alerts, incidents or change events (maxChangesPerTx), so that the
+// transaction stays short and the event log's writer does not wait long.
 //
 // An event whose integration, service or account is gone, or whose service
 // is disabled, is passed over, as is one whose body cannot be read.
@@ -40,9 +42,13 @@ func (s *Store) ApplyEvents(ctx context.Context, limit int) (applied int, err er
 		if err := a.loadOpenAlerts(events); err != nil {
 			return err
 		}
-		for _, e := range events {
+		for i, e := range events {
 			if err := a.apply(e); err != nil {
 				return fmt.Errorf("apply event %d: %w", e.Seq, err)
+			}
+			if a.changes >= maxChangesPerTx {
+				events = events[:i+1]
+				break
 			}
 		}
 		if err := tx.setEventCursor(events[len(events)-1].Seq); err != nil {
@@ -102,10 +108,17 @@ func (tx *Tx) setEventCursor(seq int64) error {
 	return nil
 }
 
+// maxChangesPerTx bounds the events that change something in one
+// transaction of the applier: an event that opens an incident writes eight
+// rows.
+const maxChangesPerTx = 64
+
 // applier applies the events of one transaction, remembering what it
 // looked up: a batch's events mostly share a few services.
 type applier struct {
 	tx *Tx
+	// changes counts the events that changed something.
+	changes int
 	// open holds the open alert of each dedup key seen, nil for none, as
 	// the batch's events leave it.
 	open         map[alertKey]*gatehouse.OpenAlert
@@ -163,6 +176,7 @@ func (a *applier) applyAlertEvent(e *gatehouse.Event) error {
 	if ok, err := a.tx.eventBody(e); err != nil || !ok {
 		return err
 	}
+	a.changes++
 	agent := gatehouse.Ref{Type: integrationType + "_reference", ID: e.IntegrationID}
 	by := gatehouse.Ref{Type: "service_reference", ID: e.ServiceID}
 	channel := eventChannel(e)
@@ -234,7 +248,7 @@ func (a *applier) loadOpenAlerts(events []*gatehouse.Event) error {
 			if err != nil {
 				return fmt.Errorf("find open alerts: %w", err)
 			}
-			if _, err := collect(rows, func(row scanner) (struct{}, error) {
+			if _, err := scanAll(rows, func(row scanner) (struct{}, error) {
 				var key string
 				var status string
 				o := &gatehouse.OpenAlert{}
@@ -386,6 +400,7 @@ func (a *applier) recordChange(e *gatehouse.Event) error {
 	if ok, err := a.tx.eventBody(e); err != nil || !ok {
 		return err
 	}
+	a.changes++
 	c := &gatehouse.ChangeEvent{
 		ID:            gatehouse.NewRecordID(),
 		AccountID:     e.AccountID,

@@ -90,13 +90,7 @@ func (sc *Scope) ChangeEvents(ctx context.Context, q ChangeEventQuery) (List[*ga
 	if !q.Until.IsZero() {
 		f.add("occurred_at < ?", micros(q.Until))
 	}
-	var list List[*gatehouse.ChangeEvent]
-	err := sc.store.view(ctx, "list change events", func(ctx context.Context) error {
-		var err error
-		list, err = listPage(ctx, sc.store, changeEventColumns, "change_events", f, "occurred_at DESC, seq DESC", q.Page, scanChangeEvent)
-		return err
-	})
-	return list, err
+	return listPage(ctx, sc.store, "list change events", changeEventColumns, "change_events", f, "occurred_at DESC, seq DESC", q.Page, scanChangeEvent)
 }
 
 // ChangeEvent returns the change event with that ID, or a 2100 error.

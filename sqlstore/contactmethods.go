@@ -19,16 +19,9 @@ func (sc *Scope) ContactMethods(ctx context.Context, userID string) ([]*gatehous
 	if _, err := sc.User(ctx, userID); err != nil {
 		return nil, err
 	}
-	rows, err := sc.store.query(ctx, "SELECT "+contactMethodColumns+" FROM contact_methods WHERE account_id = ? AND user_id = ? ORDER BY created_at, "+sc.store.byteOrder("id"),
+	return list(ctx, sc.store, "list contact methods", scanContactMethod,
+		"SELECT "+contactMethodColumns+" FROM contact_methods WHERE account_id = ? AND user_id = ? ORDER BY created_at, "+sc.store.byteOrder("id"),
 		sc.accountID, userID)
-	if err != nil {
-		return nil, fmt.Errorf("list contact methods: %w", err)
-	}
-	methods, err := collect(rows, scanContactMethod)
-	if err != nil {
-		return nil, fmt.Errorf("list contact methods: %w", err)
-	}
-	return methods, nil
 }
 
 // ContactMethod returns the user's contact method with that ID. It returns
@@ -37,15 +30,8 @@ func (sc *Scope) ContactMethod(ctx context.Context, userID, id string) (*gatehou
 	if _, err := sc.User(ctx, userID); err != nil {
 		return nil, err
 	}
-	c, err := scanContactMethod(sc.store.queryRow(ctx, "SELECT "+contactMethodColumns+" FROM contact_methods WHERE account_id = ? AND user_id = ? AND id = ?",
-		sc.accountID, userID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("Contact method " + id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find contact method: %w", err)
-	}
-	return c, nil
+	return get(ctx, sc.store, "find contact method", "Contact method "+id, scanContactMethod,
+		"SELECT "+contactMethodColumns+" FROM contact_methods WHERE account_id = ? AND user_id = ? AND id = ?", sc.accountID, userID, id)
 }
 
 // CreateContactMethod validates c and adds it to the user's contact
@@ -152,7 +138,7 @@ func (sc *Scope) DeleteContactMethod(ctx context.Context, userID, id string) err
 		if err != nil {
 			return fmt.Errorf("find notification rules of contact method: %w", err)
 		}
-		rules, err := collect(rows, scanNotificationRule)
+		rules, err := scanAll(rows, scanNotificationRule)
 		if err != nil {
 			return fmt.Errorf("find notification rules of contact method: %w", err)
 		}

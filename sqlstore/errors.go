@@ -172,6 +172,9 @@ func classifyPostgres(e *pgconn.PgError) (failure, *gatehouse.Error) {
 		return failConstraint, goneError(foreignKeyTargets[e.ConstraintName])
 	case class == "23": // check, not null, exclusion
 		return failConstraint, errRefusedValue
+	case e.Code == "22021", // character_not_in_repertoire: not UTF-8, or a NUL
+		e.Code == "22P05": // untranslatable_character
+		return failConstraint, errNotText
 	case class == "08", // connection exception
 		class == "53",     // insufficient resources: too many connections, disk full
 		class == "58",     // system error: I/O
@@ -332,6 +335,12 @@ var foreignKeyTargets = map[string]string{
 // errRefusedValue is a check or not-null constraint's refusal: the store's
 // validation should have refused the value first.
 var errRefusedValue = gatehouse.InvalidInput("A value given is not allowed")
+
+// errNotText is PostgreSQL's refusal of a text that is not UTF-8 or holds a
+// NUL character, which SQLite stores or compares: so such a value given
+// where the store checks nothing of it, such as an ID to look up, is the
+// client's error on both engines, never an internal one.
+var errNotText = gatehouse.InvalidInput("Text must be UTF-8 without NUL characters")
 
 func uniqueViolation(match func(uniqueConstraint) bool) (failure, *gatehouse.Error) {
 	for _, c := range uniqueConstraints {

@@ -213,3 +213,37 @@ func TestSchemaConstraintsTranslated(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTextPostgreSQLCannotTake: a value that is not UTF-8 or holds a NUL
+// character, which PostgreSQL refuses and SQLite never matches, is the
+// client's error or not found on both engines, never an internal one.
+func TestTextPostgreSQLCannotTake(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		a, owner := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		sc := s.Scope(a.ID, sqlstore.CLI(a))
+		for _, bad := range []string{"P\x00X", "P\xffX"} {
+			calls := map[string]error{}
+			_, calls["find user"] = sc.User(ctx, bad)
+			_, calls["find team"] = sc.Team(ctx, bad)
+			_, calls["list users"] = sc.Users(ctx, sqlstore.UserQuery{Query: bad, TeamIDs: []string{bad}, Page: sqlstore.Page{Limit: 25, Total: true}})
+			_, calls["list policies"] = sc.EscalationPolicies(ctx, sqlstore.PolicyQuery{UserIDs: []string{bad}, Page: sqlstore.Page{Limit: 25}})
+			_, calls["find credential"] = s.CredentialByHash(ctx, sha256.Sum256([]byte(bad)))
+			calls["add team member"] = sc.SetTeamMember(ctx, bad, owner.ID, "responder")
+			calls["policy target"] = sc.CreateEscalationPolicy(ctx, &gatehouse.EscalationPolicy{Name: "P", Rules: []gatehouse.EscalationRule{
+				{DelayInMinutes: 5, Targets: []gatehouse.EscalationTarget{{Type: gatehouse.TargetUser, ID: bad}}}}})
+			for name, err := range calls {
+				switch code := gatehouse.ErrorCode(err); {
+				case err == nil, code == gatehouse.CodeNotFound, code == gatehouse.CodeInvalidInput:
+				default:
+					t.Errorf("%s(%q): error = %v (code %d), want none, 2100 or 2001", name, bad, err, code)
+				}
+			}
+		}
+		if st := s.Stats(); st.Internal != 0 {
+			t.Errorf("Stats() = %+v, want no internal errors", st)
+		}
+	})
+}

@@ -17,14 +17,21 @@ import (
 // which reads after the last seq it applied, never skips one.
 const eventLogLockID = 0x676174656a
 
+// eventRouteQuery finds the integration of a routing key, unless its
+// service is disabled.
+const eventRouteQuery = "SELECT i.account_id, i.service_id, i.id, i.type FROM integrations i JOIN services s ON s.id = i.service_id " +
+	"WHERE i.integration_key = ? AND s.status <> 'disabled'"
+
 // EventRoute returns where the routing key leads: the integration whose
 // integration key it is, unless its service is disabled. It returns a 2100
 // error when the key leads nowhere.
 func (s *Store) EventRoute(ctx context.Context, routingKey string) (*gatehouse.EventRoute, error) {
+	return scanEventRoute(s.queryRow(ctx, eventRouteQuery, routingKey))
+}
+
+func scanEventRoute(row *sql.Row) (*gatehouse.EventRoute, error) {
 	var r gatehouse.EventRoute
-	err := s.queryRow(ctx, "SELECT i.account_id, i.service_id, i.id, i.type FROM integrations i JOIN services s ON s.id = i.service_id "+
-		"WHERE i.integration_key = ? AND s.status <> 'disabled'", routingKey).
-		Scan(&r.AccountID, &r.ServiceID, &r.IntegrationID, &r.IntegrationType)
+	err := row.Scan(&r.AccountID, &r.ServiceID, &r.IntegrationID, &r.IntegrationType)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gatehouse.NotFound("Routing key")
 	}
@@ -33,6 +40,30 @@ func (s *Store) EventRoute(ctx context.Context, routingKey string) (*gatehouse.E
 	}
 	return &r, nil
 }
+
+// EventRoutes is EventRoute with its query prepared once: the Events API
+// asks it for every event.
+type EventRoutes struct {
+	stmt *sql.Stmt
+}
+
+// PrepareEventRoutes prepares the query of EventRoute. Close the result
+// before the store.
+func (s *Store) PrepareEventRoutes(ctx context.Context) (*EventRoutes, error) {
+	stmt, err := s.read.PrepareContext(ctx, s.rebind(eventRouteQuery))
+	if err != nil {
+		return nil, fmt.Errorf("prepare routing key lookup: %w", err)
+	}
+	return &EventRoutes{stmt: stmt}, nil
+}
+
+// EventRoute is Store.EventRoute.
+func (r *EventRoutes) EventRoute(ctx context.Context, routingKey string) (*gatehouse.EventRoute, error) {
+	return scanEventRoute(r.stmt.QueryRowContext(ctx, routingKey))
+}
+
+// Close releases the prepared query.
+func (r *EventRoutes) Close() error { return r.stmt.Close() }
 
 // maxEventRows is how many events one INSERT statement carries: below
 // SQLite's and PostgreSQL's limits on bound parameters.
@@ -190,7 +221,7 @@ func (tx *Tx) eventsAfter(seq int64, limit int) ([]*gatehouse.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read event log: %w", err)
 	}
-	events, err := collect(rows, func(row scanner) (*gatehouse.Event, error) {
+	events, err := scanAll(rows, func(row scanner) (*gatehouse.Event, error) {
 		var e gatehouse.Event
 		var kind, action string
 		var received int64

@@ -112,28 +112,40 @@ func TestEventRoute(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
 		f := newEventsFixture(t, cfg, storetest.ServiceOptions{})
-		got, err := f.s.EventRoute(ctx, f.svc.IntegrationKey)
+		prepared, err := f.s.PrepareEventRoutes(ctx)
 		if err != nil {
-			t.Fatalf("EventRoute: %v", err)
+			t.Fatal(err)
 		}
-		want := &gatehouse.EventRoute{AccountID: f.account.ID, ServiceID: f.svc.ID, IntegrationID: f.svc.IntegrationID,
+		defer prepared.Close()
+		lookups := map[string]func(context.Context, string) (*gatehouse.EventRoute, error){
+			"EventRoute": f.s.EventRoute, "EventRoutes.EventRoute": prepared.EventRoute,
+		}
+		check := func(key string, want *gatehouse.EventRoute) {
+			t.Helper()
+			for name, lookup := range lookups {
+				got, err := lookup(ctx, key)
+				if want == nil {
+					wantCode(t, err, gatehouse.CodeNotFound)
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", name, diff)
+				}
+			}
+		}
+		route := &gatehouse.EventRoute{AccountID: f.account.ID, ServiceID: f.svc.ID, IntegrationID: f.svc.IntegrationID,
 			IntegrationType: "events_api_v2_inbound_integration"}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("EventRoute (-want +got):\n%s", diff)
-		}
-		_, err = f.s.EventRoute(ctx, "0123456789abcdef0123456789abcdef")
-		wantCode(t, err, gatehouse.CodeNotFound)
-
+		check(f.svc.IntegrationKey, route)
+		check("0123456789abcdef0123456789abcdef", nil)
 		storetest.MustSetServiceStatus(t, cfg, f.svc.ID, "disabled")
-		_, err = f.s.EventRoute(ctx, f.svc.IntegrationKey)
-		wantCode(t, err, gatehouse.CodeNotFound)
+		check(f.svc.IntegrationKey, nil)
 		storetest.MustSetServiceStatus(t, cfg, f.svc.ID, "active")
-		if _, err := f.s.EventRoute(ctx, f.svc.IntegrationKey); err != nil {
-			t.Fatalf("EventRoute after enabling the service again: %v", err)
-		}
+		check(f.svc.IntegrationKey, route)
 		storetest.MustDeleteIntegration(t, cfg, f.svc.IntegrationID)
-		_, err = f.s.EventRoute(ctx, f.svc.IntegrationKey)
-		wantCode(t, err, gatehouse.CodeNotFound)
+		check(f.svc.IntegrationKey, nil)
 	})
 }
 
@@ -665,6 +677,40 @@ func TestPruneEvents(t *testing.T) {
 		}
 		if n := mustApplyAll(t, f.s); n != 1 {
 			t.Errorf("applied %d events after pruning, want the new one", n)
+		}
+	})
+}
+
+// TestApplyBoundsChangesPerTransaction checks that a transaction of the
+// applier stops after a bounded number of events that change something,
+// while events that change nothing do not count.
+func TestApplyBoundsChangesPerTransaction(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, cfg sqlstore.Config) {
+		t.Parallel()
+		ctx := context.Background()
+		f := newEventsFixture(t, cfg, storetest.ServiceOptions{})
+		var events []*gatehouse.Event
+		for range 200 {
+			events = append(events, alertEvent(f.svc, gatehouse.EventResolve, "unknown"))
+		}
+		for i := range 100 {
+			events = append(events, alertEvent(f.svc, gatehouse.EventTrigger, fmt.Sprint(i)))
+		}
+		mustAppend(t, f.s, events...)
+		var got []int
+		for {
+			n, err := f.s.ApplyEvents(ctx, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n == 0 {
+				break
+			}
+			got = append(got, n)
+		}
+		if diff := cmp.Diff([]int{200 + 64, 36}, got); diff != "" {
+			t.Errorf("events applied per transaction (-want +got):\n%s", diff)
 		}
 	})
 }

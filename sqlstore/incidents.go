@@ -95,7 +95,7 @@ func (tx *Tx) firstRuleTargets(policyID string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find first escalation rule: %w", err)
 	}
-	users, err := collect(rows, func(row scanner) (string, error) {
+	users, err := scanAll(rows, func(row scanner) (string, error) {
 		var id string
 		err := row.Scan(&id)
 		return id, err
@@ -482,7 +482,7 @@ func (sc *Scope) Incidents(ctx context.Context, q IncidentQuery) (List[*gatehous
 	var list List[*gatehouse.Incident]
 	err = sc.store.view(ctx, "list incidents", func(ctx context.Context) error {
 		var err error
-		if list, err = listPage(ctx, sc.store, incidentColumns, "incidents", f, order, q.Page, scanIncident); err != nil {
+		if list, err = readPage(ctx, sc.store, incidentColumns, "incidents", f, order, q.Page, scanIncident); err != nil {
 			return err
 		}
 		return fillIncidents(sc.store.reader(ctx), list.Items)

@@ -60,7 +60,7 @@ func (sc *Scope) LogEntries(ctx context.Context, q LogEntryQuery) (List[*gatehou
 			f.add("incident_id = ?", incID)
 		}
 		var err error
-		list, err = listPage(ctx, sc.store, logEntryColumns, "log_entries", f, order, q.Page, scanLogEntry)
+		list, err = readPage(ctx, sc.store, logEntryColumns, "log_entries", f, order, q.Page, scanLogEntry)
 		return err
 	})
 	return list, err

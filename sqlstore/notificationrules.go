@@ -32,15 +32,8 @@ func (sc *Scope) NotificationRules(ctx context.Context, userID, urgency string) 
 	if urgency != "" {
 		f.add("urgency = ?", urgency)
 	}
-	rows, err := sc.store.query(ctx, "SELECT "+notificationRuleColumns+" FROM notification_rules"+f.where()+" ORDER BY "+notificationRuleOrder(sc.store), f.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list notification rules: %w", err)
-	}
-	rules, err := collect(rows, scanNotificationRule)
-	if err != nil {
-		return nil, fmt.Errorf("list notification rules: %w", err)
-	}
-	return rules, nil
+	return list(ctx, sc.store, "list notification rules", scanNotificationRule,
+		"SELECT "+notificationRuleColumns+" FROM notification_rules"+f.where()+" ORDER BY "+notificationRuleOrder(sc.store), f.args...)
 }
 
 // NotificationRule returns the user's notification rule with that ID. It
@@ -49,15 +42,8 @@ func (sc *Scope) NotificationRule(ctx context.Context, userID, id string) (*gate
 	if _, err := sc.User(ctx, userID); err != nil {
 		return nil, err
 	}
-	n, err := scanNotificationRule(sc.store.queryRow(ctx, "SELECT "+notificationRuleColumns+" FROM notification_rules WHERE account_id = ? AND user_id = ? AND id = ?",
-		sc.accountID, userID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("Notification rule " + id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find notification rule: %w", err)
-	}
-	return n, nil
+	return get(ctx, sc.store, "find notification rule", "Notification rule "+id, scanNotificationRule,
+		"SELECT "+notificationRuleColumns+" FROM notification_rules WHERE account_id = ? AND user_id = ? AND id = ?", sc.accountID, userID, id)
 }
 
 // CreateNotificationRule validates n and adds it to the user's notification

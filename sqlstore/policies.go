@@ -54,7 +54,7 @@ func (sc *Scope) EscalationPolicies(ctx context.Context, q PolicyQuery) (List[*g
 	var policies List[*gatehouse.EscalationPolicy]
 	err := sc.store.view(ctx, "list escalation policies", func(ctx context.Context) error {
 		var err error
-		policies, err = listPage(ctx, sc.store, policyColumns, "escalation_policies", f, order, q.Page, scanPolicy)
+		policies, err = readPage(ctx, sc.store, policyColumns, "escalation_policies", f, order, q.Page, scanPolicy)
 		if err != nil {
 			return err
 		}
@@ -341,7 +341,7 @@ func (sc *Scope) resolvePolicyRefs(tx *Tx, p *gatehouse.EscalationPolicy) error 
 		if err != nil {
 			return fmt.Errorf("find target users: %w", err)
 		}
-		users, err := collect(rows, scanUser)
+		users, err := scanAll(rows, scanUser)
 		if err != nil {
 			return fmt.Errorf("find target users: %w", err)
 		}
@@ -392,7 +392,7 @@ func (sc *Scope) removeTargetUser(tx *Tx, u *gatehouse.User) error {
 	if err != nil {
 		return fmt.Errorf("find the user's escalation rules: %w", err)
 	}
-	ids, err := collect(rows, func(row scanner) (string, error) {
+	ids, err := scanAll(rows, func(row scanner) (string, error) {
 		var id string
 		return id, row.Scan(&id)
 	})
@@ -569,7 +569,7 @@ func (s *Store) loadPolicyDetails(query querier, policies []*gatehouse.Escalatio
 	if err != nil {
 		return fmt.Errorf("load escalation rules: %w", err)
 	}
-	rules, err := collect(rows, func(row scanner) (ruleRow, error) {
+	rules, err := scanAll(rows, func(row scanner) (ruleRow, error) {
 		var r ruleRow
 		err := row.Scan(&r.policyID, &r.rule.ID, &r.rule.DelayInMinutes, &r.rule.AssignmentStrategy)
 		return r, err
@@ -600,7 +600,7 @@ func (s *Store) loadPolicyDetails(query querier, policies []*gatehouse.Escalatio
 	if err != nil {
 		return fmt.Errorf("load escalation rule targets: %w", err)
 	}
-	targets, err := collect(rows, func(row scanner) (targetRow, error) {
+	targets, err := scanAll(rows, func(row scanner) (targetRow, error) {
 		var t targetRow
 		return t, row.Scan(&t.ruleID, &t.target.Type, &t.target.ID)
 	})
@@ -611,7 +611,7 @@ func (s *Store) loadPolicyDetails(query querier, policies []*gatehouse.Escalatio
 	if err != nil {
 		return fmt.Errorf("load escalation rule target users: %w", err)
 	}
-	users, err := collect(rows, scanUser)
+	users, err := scanAll(rows, scanUser)
 	if err != nil {
 		return fmt.Errorf("load escalation rule target users: %w", err)
 	}
@@ -638,7 +638,7 @@ func (s *Store) loadPolicyDetails(query querier, policies []*gatehouse.Escalatio
 	if err != nil {
 		return fmt.Errorf("load escalation policy teams: %w", err)
 	}
-	teams, err := collect(rows, func(row scanner) (teamRow, error) {
+	teams, err := scanAll(rows, func(row scanner) (teamRow, error) {
 		var r teamRow
 		var err error
 		r.team, err = scanTeam(leading{row, []any{&r.policyID}})
@@ -660,7 +660,7 @@ func (s *Store) loadPolicyDetails(query querier, policies []*gatehouse.Escalatio
 	if err != nil {
 		return fmt.Errorf("load escalation policy services: %w", err)
 	}
-	services, err := collect(rows, func(row scanner) (serviceRow, error) {
+	services, err := scanAll(rows, func(row scanner) (serviceRow, error) {
 		r := serviceRow{ref: gatehouse.Ref{Type: "service_reference"}}
 		err := row.Scan(&r.policyID, &r.ref.ID, &r.ref.Summary)
 		return r, err

@@ -178,16 +178,30 @@ func (s *Store) foldASCII(column string) string {
 	return "lower(" + column + ")"
 }
 
-// listPage runs "SELECT columns FROM from" with f, ordered by order, for
-// one page, scanning each row with scan; and counts every match when asked.
-func listPage[T any](ctx context.Context, s *Store, columns, from string, f *filter, order string, p Page, scan func(scanner) (T, error)) (List[T], error) {
+// listPage reads one page of "SELECT columns FROM from" with f, ordered by
+// order, scanning each row with scan, and counts every match when asked:
+// all under the read deadline, its errors settled (see view); op names the
+// call in errors, such as "list teams".
+func listPage[T any](ctx context.Context, s *Store, op, columns, from string, f *filter, order string, p Page, scan func(scanner) (T, error)) (List[T], error) {
+	var out List[T]
+	err := s.view(ctx, op, func(ctx context.Context) error {
+		var err error
+		out, err = readPage(ctx, s, columns, from, f, order, p, scan)
+		return err
+	})
+	return out, err
+}
+
+// readPage is listPage's reads without a deadline of their own, for a view
+// that reads more than the page.
+func readPage[T any](ctx context.Context, s *Store, columns, from string, f *filter, order string, p Page, scan func(scanner) (T, error)) (List[T], error) {
 	var out List[T]
 	q := "SELECT " + columns + " FROM " + from + f.where() + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 	rows, err := s.query(ctx, q, append(f.args, p.Limit+1, p.Offset)...)
 	if err != nil {
-		return out, fmt.Errorf("list: %w", err)
+		return out, err
 	}
-	items, err := collect(rows, scan)
+	items, err := scanAll(rows, scan)
 	if err != nil {
 		return out, err
 	}
@@ -201,28 +215,6 @@ func listPage[T any](ctx context.Context, s *Store, columns, from string, f *fil
 		}
 	}
 	return out, nil
-}
-
-// collect scans every row with scan and closes rows.
-func collect[T any](rows interface {
-	scanner
-	Next() bool
-	Err() error
-	Close() error
-}, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	items := []T{}
-	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan: %w", err)
-		}
-		items = append(items, item)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("rows: %w", err)
-	}
-	return items, nil
 }
 
 // fieldValues are an object's audited fields by name, in a fixed order.

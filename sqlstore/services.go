@@ -57,7 +57,7 @@ func (sc *Scope) Services(ctx context.Context, q ServiceQuery) (List[*gatehouse.
 	var services List[*gatehouse.Service]
 	err := sc.store.view(ctx, "list services", func(ctx context.Context) error {
 		var err error
-		services, err = listPage(ctx, sc.store, serviceColumns, serviceFrom, f, sc.store.byteOrder("s.name")+dir+", s.id"+dir, q.Page, scanService)
+		services, err = readPage(ctx, sc.store, serviceColumns, serviceFrom, f, sc.store.byteOrder("s.name")+dir+", s.id"+dir, q.Page, scanService)
 		if err != nil {
 			return err
 		}
@@ -310,7 +310,7 @@ func fillServices(s *Store, query querier, services []*gatehouse.Service) error 
 		policyID string
 		team     *gatehouse.Team
 	}
-	teams, err := collect(rows, func(row scanner) (policyTeam, error) {
+	teams, err := scanAll(rows, func(row scanner) (policyTeam, error) {
 		var pt policyTeam
 		var t gatehouse.Team
 		var created int64
@@ -331,7 +331,7 @@ func fillServices(s *Store, query querier, services []*gatehouse.Service) error 
 	if err != nil {
 		return fmt.Errorf("list integrations of services: %w", err)
 	}
-	integrations, err := collect(rows, scanIntegration)
+	integrations, err := scanAll(rows, scanIntegration)
 	if err != nil {
 		return fmt.Errorf("list integrations of services: %w", err)
 	}
@@ -439,7 +439,7 @@ func (sc *Scope) EscalationPoliciesByID(ctx context.Context, ids []string) (map[
 		if err != nil {
 			return err
 		}
-		policies, err := collect(rows, scanPolicy)
+		policies, err := scanAll(rows, scanPolicy)
 		if err != nil {
 			return err
 		}

@@ -27,11 +27,7 @@ func (sc *Scope) Teams(ctx context.Context, q TeamQuery) (List[*gatehouse.Team],
 	if userID, limited := sc.teamLimited(); limited {
 		f.add("id IN (SELECT team_id FROM team_members WHERE user_id = ?)", userID)
 	}
-	teams, err := listPage(ctx, sc.store, teamColumns, "teams", f, sc.store.byteOrder("name")+", id", q.Page, scanTeam)
-	if err != nil {
-		return teams, fmt.Errorf("list teams: %w", err)
-	}
-	return teams, nil
+	return listPage(ctx, sc.store, "list teams", teamColumns, "teams", f, sc.store.byteOrder("name")+", id", q.Page, scanTeam)
 }
 
 // Team returns the team with that ID, or a 2100 error.
@@ -42,14 +38,7 @@ func (sc *Scope) Team(ctx context.Context, id string) (*gatehouse.Team, error) {
 	if userID, limited := sc.teamLimited(); limited {
 		f.add("id IN (SELECT team_id FROM team_members WHERE user_id = ?)", userID)
 	}
-	t, err := scanTeam(sc.store.queryRow(ctx, "SELECT "+teamColumns+" FROM teams"+f.where(), f.args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("Team " + id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find team: %w", err)
-	}
-	return t, nil
+	return get(ctx, sc.store, "find team", "Team "+id, scanTeam, "SELECT "+teamColumns+" FROM teams"+f.where(), f.args...)
 }
 
 // CreateTeam validates t and adds it to the account, setting its ID,
@@ -185,7 +174,7 @@ func (sc *Scope) TeamMembers(ctx context.Context, teamID string, p Page) (List[g
 	}
 	f := &filter{}
 	f.add("m.team_id = ?", teamID)
-	members, err := listPage(ctx, sc.store, qualify("u.", userColumns)+", m.role", "team_members m JOIN users u ON u.id = m.user_id",
+	return listPage(ctx, sc.store, "list team members", qualify("u.", userColumns)+", m.role", "team_members m JOIN users u ON u.id = m.user_id",
 		f, sc.store.byteOrder("u.name")+", u.id", p, func(row scanner) (gatehouse.TeamMember, error) {
 			var r userRow
 			var m gatehouse.TeamMember
@@ -195,10 +184,6 @@ func (sc *Scope) TeamMembers(ctx context.Context, teamID string, p Page) (List[g
 			m.User = r.user()
 			return m, nil
 		})
-	if err != nil {
-		return members, fmt.Errorf("list team members: %w", err)
-	}
-	return members, nil
 }
 
 // SetTeamMember adds the user to the team with role, or changes their role
@@ -250,8 +235,15 @@ func (sc *Scope) SetTeamMember(ctx context.Context, teamID, userID, role string)
 	})
 }
 
-// RemoveTeamMember takes the user out of the team. It returns 2100 for an
-// unknown team or user, or a user who is not a member.
+// memberInTeamPolicy is the problem of a member who cannot leave a team
+// because an escalation policy of the team has them as a target:
+// PagerDuty's words, which its Terraform provider matches.
+const memberInTeamPolicy = "User cannot be removed as they belong to an escalation policy on this team"
+
+// RemoveTeamMember takes the user out of the team. It returns a 2001 error
+// when an escalation policy of the team has the user as a target (naming
+// the policies), and 2100 for an unknown team or user, or a user who is not
+// a member.
 func (sc *Scope) RemoveTeamMember(ctx context.Context, teamID, userID string) error {
 	return sc.write(ctx, func(tx *Tx) error {
 		team, err := tx.team(sc.accountID, teamID)
@@ -262,21 +254,52 @@ func (sc *Scope) RemoveTeamMember(ctx context.Context, teamID, userID string) er
 		if err != nil {
 			return err
 		}
-		res, err := tx.exec("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", teamID, userID)
-		if err != nil {
-			return fmt.Errorf("remove team member: %w", err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err != nil {
-				return fmt.Errorf("remove team member: %w", err)
-			}
+		var role string
+		err = tx.queryRow("SELECT role FROM team_members WHERE team_id = ? AND user_id = ?", teamID, userID).Scan(&role)
+		if errors.Is(err, sql.ErrNoRows) {
 			return gatehouse.NotFound(fmt.Sprintf("User %s in team %s", userID, teamID))
+		}
+		if err != nil {
+			return fmt.Errorf("find team member: %w", err)
+		}
+		if err := sc.notTargetOfTeamPolicies(tx, team, u); err != nil {
+			return err
+		}
+		if _, err := tx.exec("DELETE FROM team_members WHERE team_id = ? AND user_id = ?", teamID, userID); err != nil {
+			return fmt.Errorf("remove team member: %w", err)
 		}
 		if err := sc.audit(tx, "update", teamRef(team), nil, gatehouse.AuditReference{Name: "members", Removed: []gatehouse.Ref{userRef(u)}}); err != nil {
 			return err
 		}
 		return sc.changed(tx, gatehouse.ChangeTeam, teamID)
 	})
+}
+
+// notTargetOfTeamPolicies returns a 2001 error, PagerDuty's words and a
+// line for each policy, when escalation policies of the team have u as a
+// target.
+func (sc *Scope) notTargetOfTeamPolicies(tx *Tx, team *gatehouse.Team, u *gatehouse.User) error {
+	rows, err := tx.query("SELECT p.id, p.name FROM escalation_policies p JOIN escalation_policy_teams pt ON pt.policy_id = p.id"+
+		" WHERE pt.team_id = ? AND p.id IN (SELECT r.policy_id FROM escalation_rules r JOIN escalation_rule_targets t ON t.rule_id = r.id WHERE t.user_id = ?)"+
+		" ORDER BY "+sc.store.byteOrder("p.name")+", p.id", team.ID, u.ID)
+	if err != nil {
+		return fmt.Errorf("find the team's escalation policies targeting the user: %w", err)
+	}
+	policies, err := scanAll(rows, func(row scanner) (p gatehouse.Ref, err error) {
+		return p, row.Scan(&p.ID, &p.Summary)
+	})
+	if err != nil {
+		return fmt.Errorf("find the team's escalation policies targeting the user: %w", err)
+	}
+	if len(policies) == 0 {
+		return nil
+	}
+	problems := []string{memberInTeamPolicy}
+	for _, p := range policies {
+		problems = append(problems, fmt.Sprintf("Escalation policy %q (%s) of team %q has %s as a target: take them out of its rules, or the policy out of the team, first",
+			p.Summary, p.ID, team.Name, u.Name))
+	}
+	return gatehouse.InvalidInput(problems...)
 }
 
 func userRef(u *gatehouse.User) gatehouse.Ref {

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -174,5 +175,62 @@ func TestTeamsOfRestrictedAccessUsers(t *testing.T) {
 		}
 		_, err = asUser(s, acme, rita).Team(ctx, dbas.ID)
 		wantCode(t, err, gatehouse.CodeNotFound)
+	})
+}
+
+// TestRemoveTeamMemberTargetOfTeamPolicy: a member whom an escalation policy
+// of the team targets cannot leave the team, with PagerDuty's words, which
+// its Terraform provider matches; a policy of another team, or one taken
+// off the team, does not hold them.
+func TestRemoveTeamMemberTargetOfTeamPolicy(t *testing.T) {
+	t.Parallel()
+	storetest.EachStore(t, func(t *testing.T, s *sqlstore.Store) {
+		t.Parallel()
+		ctx := context.Background()
+		acme, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
+		sc := s.Scope(acme.ID, sqlstore.CLI(acme))
+		ops, dbas := &gatehouse.Team{Name: "Ops"}, &gatehouse.Team{Name: "DBAs"}
+		for _, team := range []*gatehouse.Team{ops, dbas} {
+			if err := sc.CreateTeam(ctx, team); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ada := storetest.MustCreateUser(t, s, acme, "ada", gatehouse.RoleUser)
+		bob := storetest.MustCreateUser(t, s, acme, "bob", gatehouse.RoleUser)
+		for _, team := range []*gatehouse.Team{ops, dbas} {
+			storetest.MustAddTeamMember(t, s, team, ada, "responder")
+			storetest.MustAddTeamMember(t, s, team, bob, "responder")
+		}
+		opsPolicy := &gatehouse.EscalationPolicy{Name: "Ops Policy", Rules: []gatehouse.EscalationRule{rule(5, bob), rule(10, ada)}, Teams: []*gatehouse.Team{ops}}
+		dbaPolicy := &gatehouse.EscalationPolicy{Name: "DBA Policy", Rules: []gatehouse.EscalationRule{rule(5, ada)}, Teams: []*gatehouse.Team{dbas}}
+		for _, p := range []*gatehouse.EscalationPolicy{opsPolicy, dbaPolicy} {
+			if err := sc.CreateEscalationPolicy(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		err := sc.RemoveTeamMember(ctx, ops.ID, ada.ID)
+		wantProblem(t, err, gatehouse.CodeInvalidInput, "User cannot be removed as they belong to an escalation policy on this team")
+		wantProblem(t, err, gatehouse.CodeInvalidInput, `Escalation policy "Ops Policy" (`+opsPolicy.ID+`) of team "Ops" has ada as a target: take them out of its rules, or the policy out of the team, first`)
+		if e, _ := errors.AsType[*gatehouse.Error](err); e != nil && len(e.Errors) != 2 {
+			t.Errorf("errors = %q, want PagerDuty's line and the team's one policy", e.Errors)
+		}
+		members, err := sc.TeamMembers(ctx, ops.ID, sqlstore.Page{Limit: 25})
+		if err != nil || len(members.Items) != 2 {
+			t.Errorf("members of Ops after the refusal = %+v, %v, want both still", members.Items, err)
+		}
+
+		// Bob is a target of nothing on DBAs; Ada of nothing once the policy
+		// is off Ops.
+		if err := sc.RemoveTeamMember(ctx, dbas.ID, bob.ID); err != nil {
+			t.Errorf("RemoveTeamMember(DBAs, bob), whom only Ops's policy targets: %v", err)
+		}
+		if err := sc.RemoveTeamEscalationPolicy(ctx, ops.ID, opsPolicy.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.RemoveTeamMember(ctx, ops.ID, ada.ID); err != nil {
+			t.Errorf("RemoveTeamMember(Ops, ada) once the policy is off the team: %v", err)
+		}
+		wantCode(t, sc.RemoveTeamMember(ctx, ops.ID, ada.ID), gatehouse.CodeNotFound)
 	})
 }

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -44,11 +42,7 @@ func (sc *Scope) Users(ctx context.Context, q UserQuery) (List[*gatehouse.User],
 		f.add("id IN (SELECT user_id FROM team_members WHERE team_id IN ("+placeholders(len(args))+"))", args...)
 	}
 	sc.visibleUsers(f, "id")
-	users, err := listPage(ctx, sc.store, userColumns, "users", f, sc.store.byteOrder("name")+", id", q.Page, scanUser)
-	if err != nil {
-		return users, fmt.Errorf("list users: %w", err)
-	}
-	return users, nil
+	return listPage(ctx, sc.store, "list users", userColumns, "users", f, sc.store.byteOrder("name")+", id", q.Page, scanUser)
 }
 
 // visibleUsers limits f to the users the actor may see, by their column id.
@@ -64,43 +58,27 @@ func (sc *Scope) User(ctx context.Context, id string) (*gatehouse.User, error) {
 	f.add("account_id = ?", sc.accountID)
 	f.add("id = ?", id)
 	sc.visibleUsers(f, "id")
-	u, err := scanUser(sc.store.queryRow(ctx, "SELECT "+userColumns+" FROM users"+f.where(), f.args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("User " + id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find user: %w", err)
-	}
-	return u, nil
+	return get(ctx, sc.store, "find user", "User "+id, scanUser, "SELECT "+userColumns+" FROM users"+f.where(), f.args...)
 }
 
 // UserByEmail returns the account's user with that email, whoever the
 // actor is, or a 2100 error: the REST API checks a From header with it.
 func (sc *Scope) UserByEmail(ctx context.Context, email string) (*gatehouse.User, error) {
 	email = gatehouse.NormalizeEmail(email)
-	u, err := scanUser(sc.store.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND email = ?", sc.accountID, email))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound(fmt.Sprintf("User %q", email))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find user: %w", err)
-	}
-	return u, nil
+	return get(ctx, sc.store, "find user", fmt.Sprintf("User %q", email), scanUser,
+		"SELECT "+userColumns+" FROM users WHERE account_id = ? AND email = ?", sc.accountID, email)
 }
 
 // UserRoleCounts returns how many users of the account hold each role.
 func (sc *Scope) UserRoleCounts(ctx context.Context) (map[gatehouse.Role]int, error) {
-	rows, err := sc.store.query(ctx, "SELECT role, COUNT(*) FROM users WHERE account_id = ? GROUP BY role", sc.accountID)
-	if err != nil {
-		return nil, fmt.Errorf("count users: %w", err)
-	}
 	type count struct {
 		role gatehouse.Role
 		n    int
 	}
-	counts, err := collect(rows, func(row scanner) (c count, err error) { return c, row.Scan(&c.role, &c.n) })
+	counts, err := list(ctx, sc.store, "count users", func(row scanner) (c count, err error) { return c, row.Scan(&c.role, &c.n) },
+		"SELECT role, COUNT(*) FROM users WHERE account_id = ? GROUP BY role", sc.accountID)
 	if err != nil {
-		return nil, fmt.Errorf("count users: %w", err)
+		return nil, err
 	}
 	out := make(map[gatehouse.Role]int, len(counts))
 	for _, c := range counts {
@@ -136,51 +114,54 @@ func (sc *Scope) UserRelations(ctx context.Context, userIDs []string) (*UserRela
 	}
 	in := "(" + placeholders(len(userIDs)) + ")"
 
-	rows, err := sc.store.query(ctx, "SELECT "+contactMethodColumns+" FROM contact_methods WHERE account_id = ? AND user_id IN "+in+
-		" ORDER BY created_at, "+sc.store.byteOrder("id"), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list contact methods: %w", err)
-	}
-	methods, err := collect(rows, scanContactMethod)
-	if err != nil {
-		return nil, fmt.Errorf("list contact methods: %w", err)
-	}
-	for _, c := range methods {
-		rel.ContactMethods[c.UserID] = append(rel.ContactMethods[c.UserID], c)
-	}
-
-	rows, err = sc.store.query(ctx, "SELECT "+notificationRuleColumns+" FROM notification_rules WHERE account_id = ? AND user_id IN "+in+
-		" ORDER BY "+notificationRuleOrder(sc.store), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list notification rules: %w", err)
-	}
-	rules, err := collect(rows, scanNotificationRule)
-	if err != nil {
-		return nil, fmt.Errorf("list notification rules: %w", err)
-	}
-	for _, n := range rules {
-		rel.NotificationRules[n.UserID] = append(rel.NotificationRules[n.UserID], n)
-	}
-
-	rows, err = sc.store.query(ctx, "SELECT m.user_id, "+qualify("t.", teamColumns)+" FROM team_members m JOIN teams t ON t.id = m.team_id"+
-		" WHERE m.account_id = ? AND m.user_id IN "+in+" ORDER BY "+sc.store.byteOrder("t.name")+", t.id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list teams of users: %w", err)
-	}
 	type membership struct {
 		userID string
 		team   *gatehouse.Team
 	}
-	memberships, err := collect(rows, func(row scanner) (m membership, err error) {
-		var t gatehouse.Team
-		var created int64
-		err = row.Scan(&m.userID, &t.ID, &t.AccountID, &t.Name, &t.Description, &t.DefaultRole, &created)
-		t.CreatedAt = fromMicros(created)
-		m.team = &t
-		return m, err
+	var (
+		methods     []*gatehouse.ContactMethod
+		rules       []*gatehouse.NotificationRule
+		memberships []membership
+	)
+	err := sc.store.view(ctx, "load users' relations", func(ctx context.Context) error {
+		rows, err := sc.store.query(ctx, "SELECT "+contactMethodColumns+" FROM contact_methods WHERE account_id = ? AND user_id IN "+in+
+			" ORDER BY created_at, "+sc.store.byteOrder("id"), args...)
+		if err != nil {
+			return fmt.Errorf("list contact methods: %w", err)
+		}
+		if methods, err = scanAll(rows, scanContactMethod); err != nil {
+			return fmt.Errorf("list contact methods: %w", err)
+		}
+		rows, err = sc.store.query(ctx, "SELECT "+notificationRuleColumns+" FROM notification_rules WHERE account_id = ? AND user_id IN "+in+
+			" ORDER BY "+notificationRuleOrder(sc.store), args...)
+		if err != nil {
+			return fmt.Errorf("list notification rules: %w", err)
+		}
+		if rules, err = scanAll(rows, scanNotificationRule); err != nil {
+			return fmt.Errorf("list notification rules: %w", err)
+		}
+		rows, err = sc.store.query(ctx, "SELECT m.user_id, "+qualify("t.", teamColumns)+" FROM team_members m JOIN teams t ON t.id = m.team_id"+
+			" WHERE m.account_id = ? AND m.user_id IN "+in+" ORDER BY "+sc.store.byteOrder("t.name")+", t.id", args...)
+		if err != nil {
+			return fmt.Errorf("list teams of users: %w", err)
+		}
+		memberships, err = scanAll(rows, func(row scanner) (m membership, err error) {
+			m.team, err = scanTeam(leading{row, []any{&m.userID}})
+			return m, err
+		})
+		if err != nil {
+			return fmt.Errorf("list teams of users: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list teams of users: %w", err)
+		return nil, err
+	}
+	for _, c := range methods {
+		rel.ContactMethods[c.UserID] = append(rel.ContactMethods[c.UserID], c)
+	}
+	for _, n := range rules {
+		rel.NotificationRules[n.UserID] = append(rel.NotificationRules[n.UserID], n)
 	}
 	for _, m := range memberships {
 		rel.Teams[m.userID] = append(rel.Teams[m.userID], m.team)
@@ -346,7 +327,7 @@ func (sc *Scope) leaveTeams(tx *Tx, u *gatehouse.User) error {
 	if err != nil {
 		return fmt.Errorf("find teams of user: %w", err)
 	}
-	teams, err := collect(rows, scanTeam)
+	teams, err := scanAll(rows, scanTeam)
 	if err != nil {
 		return fmt.Errorf("find teams of user: %w", err)
 	}

@@ -230,7 +230,10 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		backgroundWork.Wait()
 	}()
 
-	events := startEvents(store, limiter, cfg.eventsRateLimit, logger)
+	events, err := startEvents(ctx, store, limiter, cfg.eventsRateLimit, logger)
+	if err != nil {
+		return err
+	}
 	// Runs after the HTTP server has shut down (below), so that every event
 	// taken is committed, and before the store closes.
 	defer events.stop()
@@ -465,19 +468,23 @@ type eventsDoor struct {
 	stop func()
 }
 
-func startEvents(store *sqlstore.Store, limiter ratelimit.Limiter, rateLimit int, logger *slog.Logger) *eventsDoor {
+func startEvents(ctx context.Context, store *sqlstore.Store, limiter ratelimit.Limiter, rateLimit int, logger *slog.Logger) (*eventsDoor, error) {
+	routes, err := store.PrepareEventRoutes(ctx)
+	if err != nil {
+		return nil, err
+	}
 	applier := eventsapi.NewApplier(eventsapi.ApplierConfig{Log: store, Logger: logger})
 	writer := eventsapi.NewWriter(eventsapi.WriterConfig{Store: store, OnCommit: applier.Wake, Logger: logger})
-	ctx, cancel := context.WithCancel(context.Background())
+	applierCtx, cancel := context.WithCancel(context.Background())
 	applied := make(chan struct{})
 	go writer.Run()
 	go func() {
 		defer close(applied)
-		applier.Run(ctx)
+		applier.Run(applierCtx)
 	}()
 	return &eventsDoor{
 		handler: eventsapi.New(eventsapi.Config{
-			Routes:    store,
+			Routes:    routes,
 			Writer:    writer,
 			Limiter:   limiter,
 			RateLimit: rateLimit,
@@ -487,8 +494,9 @@ func startEvents(store *sqlstore.Store, limiter ratelimit.Limiter, rateLimit int
 			writer.Stop()
 			cancel()
 			<-applied
+			routes.Close()
 		},
-	}
+	}, nil
 }
 
 // opsHandler serves the operations endpoints.
