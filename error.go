@@ -25,6 +25,9 @@ const (
 	// CodeUnavailable is a store that could not answer in time or at all
 	// (HTTP 503, with Retry-After): nothing the client did.
 	CodeUnavailable = 2901
+	// CodeTooLarge is a request that asks too much at once, such as more
+	// than MaxBulkUpdate incidents (HTTP 413).
+	CodeTooLarge = 2902
 )
 
 // Error is the one error type of Gatehouse: a PagerDuty code, a message meant

@@ -60,6 +60,9 @@ func readSpec(path string) (*openapi3.T, error) {
 	if mended, err = allowIncluded(mended); err != nil {
 		return nil, fmt.Errorf("mend: %w", err)
 	}
+	if mended, err = mendIncidentSchemas(mended); err != nil {
+		return nil, fmt.Errorf("mend: %w", err)
+	}
 	doc, err := openapi3.NewLoader().LoadFromData(mended)
 	if err != nil {
 		return nil, err
@@ -363,6 +366,11 @@ var nullable = []string{
 	// (SupportHours is only the Service's).
 	"Service.last_incident_timestamp",
 	"SupportHours",
+	// "The time the incident became resolved or null if the incident is
+	// not resolved", in their own words; and an incident without a
+	// priority, as PagerDuty answers (go-pagerduty reads a *Priority).
+	"Incident.resolved_at",
+	"Priority",
 }
 
 // markNullable marks the schemas and properties of nullable nullable. It

@@ -207,6 +207,66 @@ var writeInputs = map[string]writeInput{
 		body("unknown type", `{"integration":{"type":"email"}}`, `Type "email" is not one Gatehouse takes events for`),
 	}},
 	"DELETE /services/{id}/integrations/{integration_id}": {noBody: true},
+
+	"POST /incidents": {bad: []badBody{
+		body("wrong types", `{"incident":{"type":"incident","title":["x"],"service":"PNOPE00"}}`, "incident.title must be a string, not an array"),
+		body("missing title and service", `{"incident":{"type":"incident"}}`, "Title must not be empty"),
+		{"oversize title", func(w, _ *world) (string, string, string) {
+			return "", strings.Replace(newIncidentJSON(w, w.service), `"title":"`, `"title":"`+long(1025), 1), "Title must be at most 1024 characters"
+		}},
+		{"unknown urgency", func(w, _ *world) (string, string, string) {
+			return "", strings.Replace(newIncidentJSON(w, w.service), `"title"`, `"urgency":"medium","title"`, 1), `Urgency "medium" is not one of high, low`
+		}},
+		{"another account's service", func(w, other *world) (string, string, string) {
+			return "", newIncidentJSON(w, other.service), "Service " + other.service.ID + " not found in this account"
+		}},
+		{"another account's assignee", func(w, other *world) (string, string, string) {
+			return "", strings.Replace(newIncidentJSON(w, w.service), `"title"`, `"assignments":[{"assignee":{"id":"`+other.subject.ID+`","type":"user_reference"}}],"title"`, 1),
+				"User " + other.subject.ID + " not found in this account"
+		}},
+		{"an open incident's key", func(w, _ *world) (string, string, string) {
+			return "", strings.Replace(newIncidentJSON(w, w.service), `"title"`, `"incident_key":"`+w.incident.IncidentKey+`","title"`, 1),
+				"Open incident with matching dedup key already exists on this service"
+		}},
+	}},
+	"PUT /incidents": {bad: []badBody{
+		body("wrong types", `{"incidents":[{"id":"1","type":"incident","status":7}]}`, "incidents[0].status must be a string, not a number"),
+		body("not a list", `{"incidents":{"id":"1"}}`, `The body must be {"incidents": [...]}, a list of incidents`),
+		body("missing id", `{"incidents":[{"type":"incident","status":"resolved"}]}`, "Incident 1 of the list has no id"),
+		body("unknown status", `{"incidents":[{"id":"1","type":"incident","status":"snoozed"}]}`, `Incident 1: Status "snoozed" is not one of acknowledged, resolved`),
+		{"another account's assignee", func(w, other *world) (string, string, string) {
+			return "", `{"incidents":[{"id":"` + w.incident.ID + `","type":"incident","assignments":[{"assignee":{"id":"` + other.subject.ID + `","type":"user_reference"}}]}]}`,
+				"User " + other.subject.ID + " not found in this account"
+		}},
+	}},
+	"PUT /incidents/{id}": {bad: []badBody{
+		body("wrong types", `{"incident":{"type":"incident","escalation_level":"2"}}`, "incident.escalation_level must be an integer, not a string"),
+		body("unknown status", `{"incident":{"type":"incident","status":"triggered"}}`, `Status "triggered" is not one of acknowledged, resolved`),
+		body("oversize title", `{"incident":{"type":"incident","title":"`+long(1025)+`"}}`, "Title must be at most 1024 characters"),
+		body("escalation level beyond the rules", `{"incident":{"type":"incident","escalation_level":9}}`, "Escalation level 9 is beyond the rules"),
+		{"another account's policy", func(_, other *world) (string, string, string) {
+			return "", `{"incident":{"type":"incident","escalation_policy":{"id":"` + other.policy.ID + `","type":"escalation_policy_reference"}}}`,
+				"Escalation policy " + other.policy.ID + " not found in this account"
+		}},
+	}},
+	"PUT /incidents/{id}/alerts": {bad: []badBody{
+		body("wrong types", `{"alerts":[{"id":5,"status":"resolved"}]}`, "alerts[0].id must be a string, not a number"),
+		body("missing id", `{"alerts":[{"status":"resolved"}]}`, "alerts[0].id must be given"),
+		body("not a list", `{"alert":{"status":"resolved"}}`, `The body must be {"alerts": [...]}, a list of alerts`),
+	}},
+	"PUT /incidents/{id}/alerts/{alert_id}": {bad: []badBody{
+		body("wrong types", `{"alert":{"status":["resolved"]}}`, "alert.status must be a string, not an array"),
+		body("unknown status", `{"alert":{"status":"triggered"}}`, `Status "triggered" is not one of resolved`),
+		{"another incident", func(w, _ *world) (string, string, string) {
+			return "", `{"alert":{"status":"resolved","incident":{"id":"` + w.otherIncident.ID + `","type":"incident_reference"}}}`,
+				"moving alerts to another incident is not supported"
+		}},
+	}},
+	"POST /incidents/{id}/notes": {bad: []badBody{
+		body("wrong types", `{"note":{"content":5}}`, "note.content must be a string, not a number"),
+		body("missing content", `{"note":{}}`, "Content must not be empty"),
+		body("oversize content", `{"note":{"content":"`+long(25001)+`"}}`, "Content must be at most 25000 characters"),
+	}},
 }
 
 // badJSON are wrong bodies every route that reads one answers alike.

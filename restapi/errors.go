@@ -22,6 +22,7 @@ var statusOf = map[int]int{
 	gatehouse.CodeNotFound:          http.StatusNotFound,
 	gatehouse.CodeConflict:          http.StatusConflict,
 	gatehouse.CodeUnavailable:       http.StatusServiceUnavailable,
+	gatehouse.CodeTooLarge:          http.StatusRequestEntityTooLarge,
 }
 
 type errorBody struct {

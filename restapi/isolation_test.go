@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -80,6 +81,10 @@ func TestCrossAccountIsolation(t *testing.T) {
 			"/license_allocations?limit=100",
 			"/services?query=globex&include[]=integrations",
 			"/services?team_ids[]=" + theirs.team.ID,
+			"/incidents?date_range=all&service_ids[]=" + theirs.service.ID + "&team_ids[]=" + theirs.team.ID + "&user_ids[]=" + theirs.subject.ID,
+			"/incidents?date_range=all&incident_key=" + url.QueryEscape(theirs.incident.IncidentKey),
+			"/log_entries?team_ids[]=" + theirs.team.ID,
+			"/change_events?team_ids[]=" + theirs.team.ID + "&integration_ids[]=" + theirs.integration.ID,
 		} {
 			r := ours.do(t, get(path), key)
 			if r.Status != 200 {

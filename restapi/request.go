@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
@@ -34,6 +35,8 @@ type request struct {
 	// from is the user an account-level credential names in the From
 	// header; nil when it names none (see checkFrom).
 	from *gatehouse.User
+	// now is the server's clock.
+	now func() time.Time
 	// info is what the outer layer knows of the request, which the door
 	// completes; own stands in for it when the door is served alone.
 	info *edge.Info
@@ -47,7 +50,7 @@ var requests = sync.Pool{New: func() any { return new(request) }}
 // release once answered.
 func (s *Server) newRequest(r *http.Request) *request {
 	req := requests.Get().(*request)
-	req.http, req.ctx, req.externalURL, req.store = r, r.Context(), s.cfg.ExternalURL, s.cfg.Store
+	req.http, req.ctx, req.externalURL, req.store, req.now = r, r.Context(), s.cfg.ExternalURL, s.cfg.Store, s.cfg.Now
 	if info, ok := edge.Lookup(req.ctx); ok {
 		req.info = info
 	} else {

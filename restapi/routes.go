@@ -88,6 +88,32 @@ var routes = []route{
 	{Pattern: "GET /vendors/{id}", Perm: access.PermRead, Scope: "vendors.read", Handle: getVendor},
 	{Pattern: "GET /priorities", Perm: access.PermRead, Scope: "priorities.read", Handle: listPriorities},
 
+	// Incidents, their alerts, notes and log entries: anyone reads;
+	// Responders and above act on them. The writes an account-level
+	// credential makes need a From header naming the user they are made
+	// as, as PagerDuty's description requires. Restricted Access users see
+	// and act on the incidents of their teams' services (the store says
+	// which).
+	{Pattern: "GET /incidents", Perm: access.PermRead, Scope: "incidents.read", Handle: listIncidents},
+	{Pattern: "POST /incidents", Perm: access.PermRespond, Scope: "incidents.write", From: true, Handle: createIncident},
+	{Pattern: "PUT /incidents", Perm: access.PermRespond, Scope: "incidents.write", From: true, Handle: updateIncidents},
+	{Pattern: "GET /incidents/{id}", Perm: access.PermRead, Scope: "incidents.read", Handle: getIncident},
+	{Pattern: "PUT /incidents/{id}", Perm: access.PermRespond, Scope: "incidents.write", From: true, Handle: updateIncident},
+	{Pattern: "GET /incidents/{id}/alerts", Perm: access.PermRead, Scope: "incidents.read", Handle: listIncidentAlerts},
+	{Pattern: "PUT /incidents/{id}/alerts", Perm: access.PermRespond, Scope: "incidents.write", From: true, Handle: updateIncidentAlerts},
+	{Pattern: "GET /incidents/{id}/alerts/{alert_id}", Perm: access.PermRead, Scope: "incidents.read", Handle: getIncidentAlert},
+	{Pattern: "PUT /incidents/{id}/alerts/{alert_id}", Perm: access.PermRespond, Scope: "incidents.write", From: true, Handle: updateIncidentAlert},
+	{Pattern: "GET /incidents/{id}/notes", Perm: access.PermRead, Scope: "incidents.read", Handle: listIncidentNotes},
+	{Pattern: "POST /incidents/{id}/notes", Perm: access.PermRespond, Scope: "incidents.write", From: true, Handle: createIncidentNote},
+	{Pattern: "GET /incidents/{id}/log_entries", Perm: access.PermRead, Scope: "incidents.read", Handle: listIncidentLogEntries},
+	{Pattern: "GET /log_entries", Perm: access.PermRead, Scope: "incidents.read", Handle: listLogEntries},
+	{Pattern: "GET /log_entries/{id}", Perm: access.PermRead, Scope: "incidents.read", Handle: getLogEntry},
+
+	// Change events, which the Events API records.
+	{Pattern: "GET /change_events", Perm: access.PermRead, Scope: "change_events.read", Handle: listChangeEvents},
+	{Pattern: "GET /change_events/{id}", Perm: access.PermRead, Scope: "change_events.read", Handle: getChangeEvent},
+	{Pattern: "GET /services/{id}/change_events", Perm: access.PermRead, Scope: "services.read", Handle: listServiceChangeEvents},
+
 	// Audit records
 	{Pattern: "GET /audit/records", Perm: access.PermAdmin, Scope: "audit_records.read", Handle: listAuditRecords},
 	{Pattern: "GET /users/{id}/audit/records", Perm: access.PermRead, Scope: "audit_records.read", Handle: auditRecordsOf("user", userExists)},

@@ -113,6 +113,9 @@ type world struct {
 	service      *gatehouse.Service
 	integration  *gatehouse.Integration
 	otherService *gatehouse.Service
+	// incidentWorld holds the world's incidents, alerts, log entries and
+	// change events.
+	incidentWorld
 
 	// turns bounds the route subtests running at once (see wait).
 	turns chan struct{}
@@ -162,6 +165,7 @@ func newWorld(t *testing.T, f *fixture, subdomain string, plan gatehouse.Plan) *
 	w.outsider, w.otherTeam, w.otherPolicy = w.freshUser(t), w.freshTeam(t), w.freshPolicy(t)
 	w.service, w.otherService = w.freshService(t, w.policy), w.freshService(t, w.otherPolicy)
 	w.integration = w.freshIntegration(t, w.service)
+	w.makeIncidents(t)
 	return w
 }
 
@@ -322,9 +326,14 @@ type call struct {
 	method, path, body string
 }
 
-// do sends c with the credential and returns what the client sees.
+// do sends c with the credential and returns what the client sees. An
+// account-level credential names the subject in a From header, as clients
+// do for the writes to incidents that need one; a user token needs none.
 func (w *world) do(t *testing.T, c call, cred credential) response {
 	t.Helper()
+	if cred.user == nil {
+		return w.f.sendFrom(t, c.method, c.path, token(cred.key), w.subject.Email, c.body)
+	}
 	return w.f.send(t, c.method, c.path, token(cred.key), c.body)
 }
 
@@ -588,6 +597,96 @@ var routeCases = map[string][]routeCase{
 		{"", same(func(w *world) call { return get("/escalation_policies/" + w.policy.ID + "/audit/records") }), may(200, everyone...)},
 		{"of no team", same(func(w *world) call { return get("/escalation_policies/" + w.otherPolicy.ID + "/audit/records") }), unlessHidden(200)},
 	},
+
+	// Incidents: everyone reads; Responders and above act on them; the
+	// Restricted Access user sees and acts on those of the team's service
+	// only.
+	"GET /incidents": {{"", same(func(*world) call {
+		return get("/incidents?date_range=all&include[]=services&include[]=assignees&include[]=teams&total=true")
+	}), may(200, everyone...)}},
+	"POST /incidents": {
+		{"", same(func(w *world) call { return call{"POST", "/incidents", newIncidentJSON(w, w.service)} }), may(201, responders...)},
+		// The other team's service is not one the Restricted Access user
+		// may name.
+		{"on another team's service", same(func(w *world) call { return call{"POST", "/incidents", newIncidentJSON(w, w.otherService)} }),
+			func(c credential) int {
+				if c.name == string(gatehouse.RoleRestrictedAccess) {
+					return 400
+				}
+				return may(201, responders...)(c)
+			}},
+	},
+	"PUT /incidents": {{"", func(t *testing.T, w *world, _ credential) call {
+		return call{"PUT", "/incidents", `{"incidents":[{"id":"` + w.freshIncident(t, w.service).ID + `","type":"incident_reference","status":"acknowledged"}]}`}
+	}, may(200, responders...)}},
+	"GET /incidents/{id}": {
+		{"", same(func(w *world) call {
+			return get("/incidents/" + w.incident.ID + "?include[]=first_trigger_log_entries")
+		}), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/incidents/" + w.otherIncident.ID) }), unlessHidden(200)},
+	},
+	"PUT /incidents/{id}": {
+		{"", func(t *testing.T, w *world, _ credential) call {
+			return call{"PUT", "/incidents/" + w.freshIncident(t, w.service).ID, `{"incident":{"type":"incident_reference","status":"acknowledged"}}`}
+		}, may(200, responders...)},
+		{"of another team", func(t *testing.T, w *world, _ credential) call {
+			return call{"PUT", "/incidents/" + w.freshIncident(t, w.otherService).ID, `{"incident":{"type":"incident_reference","status":"resolved"}}`}
+		}, respondersUnlessHidden(200)},
+	},
+	"GET /incidents/{id}/alerts": {
+		{"", same(func(w *world) call { return get("/incidents/" + w.incident.ID + "/alerts?include[]=services") }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/incidents/" + w.otherIncident.ID + "/alerts") }), unlessHidden(200)},
+	},
+	"PUT /incidents/{id}/alerts": {{"", func(t *testing.T, w *world, _ credential) call {
+		inc, alert := w.freshAlert(t, w.service, w.integration)
+		return call{"PUT", "/incidents/" + inc.ID + "/alerts", `{"alerts":[{"id":"` + alert + `","type":"alert","status":"resolved"}]}`}
+	}, may(200, responders...)}},
+	"GET /incidents/{id}/alerts/{alert_id}": {
+		{"", same(func(w *world) call { return get("/incidents/" + w.incident.ID + "/alerts/" + w.alert) }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/incidents/" + w.otherIncident.ID + "/alerts/" + w.otherAlert) }), unlessHidden(200)},
+	},
+	"PUT /incidents/{id}/alerts/{alert_id}": {{"", func(t *testing.T, w *world, _ credential) call {
+		inc, alert := w.freshAlert(t, w.service, w.integration)
+		return call{"PUT", "/incidents/" + inc.ID + "/alerts/" + alert, `{"alert":{"type":"alert","status":"resolved"}}`}
+	}, may(200, responders...)}},
+	"GET /incidents/{id}/notes": {
+		{"", same(func(w *world) call { return get("/incidents/" + w.incident.ID + "/notes") }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/incidents/" + w.otherIncident.ID + "/notes") }), unlessHidden(200)},
+	},
+	"POST /incidents/{id}/notes": {
+		{"", same(func(w *world) call {
+			return call{"POST", "/incidents/" + w.incident.ID + "/notes", `{"note":{"content":"` + w.name("note") + `"}}`}
+		}), may(200, responders...)},
+		{"of another team", same(func(w *world) call {
+			return call{"POST", "/incidents/" + w.otherIncident.ID + "/notes", `{"note":{"content":"` + w.name("note") + `"}}`}
+		}), respondersUnlessHidden(200)},
+	},
+	"GET /incidents/{id}/log_entries": {
+		{"", same(func(w *world) call {
+			return get("/incidents/" + w.incident.ID + "/log_entries?include[]=channels&include[]=incidents")
+		}), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/incidents/" + w.otherIncident.ID + "/log_entries") }), unlessHidden(200)},
+	},
+	"GET /log_entries": {{"", same(func(*world) call { return get("/log_entries?total=true&include[]=incidents") }), may(200, everyone...)}},
+	"GET /log_entries/{id}": {
+		{"", same(func(w *world) call { return get("/log_entries/" + w.logEntry) }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/log_entries/" + w.otherLogEntry) }), unlessHidden(200)},
+	},
+
+	"GET /change_events": {{"", same(func(*world) call { return get("/change_events?total=true") }), may(200, everyone...)}},
+	"GET /change_events/{id}": {
+		{"", same(func(w *world) call { return get("/change_events/" + w.change) }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/change_events/" + w.otherChange) }), unlessHidden(200)},
+	},
+	"GET /services/{id}/change_events": {
+		{"", same(func(w *world) call { return get("/services/" + w.service.ID + "/change_events") }), may(200, everyone...)},
+		{"of another team", same(func(w *world) call { return get("/services/" + w.otherService.ID + "/change_events") }), unlessHidden(200)},
+	},
+}
+
+// newIncidentJSON is the body of an incident opened by hand on svc.
+func newIncidentJSON(w *world, svc *gatehouse.Service) string {
+	return `{"incident":{"type":"incident","title":"` + w.name("incident") + `","service":{"id":"` + svc.ID + `","type":"service_reference"}}}`
 }
 
 // placeholder is a path parameter of a route's pattern, such as {id}.

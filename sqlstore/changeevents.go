@@ -2,10 +2,9 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
 )
@@ -49,34 +48,54 @@ func scanChangeEvent(row scanner) (*gatehouse.ChangeEvent, error) {
 	return &c, nil
 }
 
-// ChangeEventQuery selects a page of change events. An empty list selects
-// all.
+// ChangeEventQuery selects a page of change events. Empty lists and zero
+// times select all.
 type ChangeEventQuery struct {
-	ServiceIDs []string
-	Page       Page
+	ServiceIDs     []string
+	IntegrationIDs []string
+	// TeamIDs keeps the change events of services whose escalation policy
+	// belongs to one of these teams.
+	TeamIDs []string
+	// Since and Until bound when the changes happened: from Since, before
+	// Until.
+	Since, Until time.Time
+	Page         Page
+}
+
+// changeEventFilter is the account's change events as the scope's actor
+// sees them: Restricted Access users see those of their teams' services.
+func (sc *Scope) changeEventFilter() *filter {
+	f := &filter{}
+	f.add("account_id = ?", sc.accountID)
+	if userID, limited := sc.teamLimited(); limited {
+		f.add("service_id IN (SELECT s.id FROM services s JOIN escalation_policy_teams pt ON pt.policy_id = s.escalation_policy_id "+
+			"JOIN team_members m ON m.team_id = pt.team_id WHERE m.user_id = ?)", userID)
+	}
+	return f
 }
 
 // ChangeEvents returns a page of the account's change events, newest
 // first.
 func (sc *Scope) ChangeEvents(ctx context.Context, q ChangeEventQuery) (List[*gatehouse.ChangeEvent], error) {
-	f := &filter{}
-	f.add("account_id = ?", sc.accountID)
+	f := sc.changeEventFilter()
 	f.in("service_id", q.ServiceIDs)
-	list, err := listPage(ctx, sc.store, "list change events", changeEventColumns, "change_events", f, "occurred_at DESC, seq DESC", q.Page, scanChangeEvent)
-	if err != nil {
-		return list, fmt.Errorf("list change events: %w", err)
+	f.in("integration_id", q.IntegrationIDs)
+	if len(q.TeamIDs) > 0 {
+		f.add("service_id IN (SELECT s.id FROM services s JOIN escalation_policy_teams pt ON pt.policy_id = s.escalation_policy_id "+
+			"WHERE pt.team_id IN ("+placeholders(len(q.TeamIDs))+"))", anys(q.TeamIDs)...)
 	}
-	return list, nil
+	if !q.Since.IsZero() {
+		f.add("occurred_at >= ?", micros(q.Since))
+	}
+	if !q.Until.IsZero() {
+		f.add("occurred_at < ?", micros(q.Until))
+	}
+	return listPage(ctx, sc.store, "list change events", changeEventColumns, "change_events", f, "occurred_at DESC, seq DESC", q.Page, scanChangeEvent)
 }
 
 // ChangeEvent returns the change event with that ID, or a 2100 error.
 func (sc *Scope) ChangeEvent(ctx context.Context, id string) (*gatehouse.ChangeEvent, error) {
-	c, err := scanChangeEvent(sc.store.queryRow(ctx, "SELECT "+changeEventColumns+" FROM change_events WHERE account_id = ? AND id = ?", sc.accountID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, gatehouse.NotFound("Change event " + id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find change event: %w", err)
-	}
-	return c, nil
+	f := sc.changeEventFilter()
+	f.add("id = ?", id)
+	return get(ctx, sc.store, "find change event", "Change event "+id, scanChangeEvent, "SELECT "+changeEventColumns+" FROM change_events"+f.where(), f.args...)
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -129,6 +131,12 @@ func (tx *Tx) openAlert(integrationID, dedupKey string) (*gatehouse.OpenAlert, e
 // opens a new alert) and clears its assignments and acknowledgements. Every
 // writer of an incident's status goes through here.
 func (tx *Tx) setIncidentStatus(incidentID string, to gatehouse.IncidentStatus, by, agent gatehouse.Ref, channel gatehouse.Channel) (changed bool, err error) {
+	return tx.setIncidentStatusNoted(incidentID, to, by, agent, channel, "")
+}
+
+// setIncidentStatusNoted is setIncidentStatus with a note on its log entry,
+// such as the resolution a person gives with a resolve.
+func (tx *Tx) setIncidentStatusNoted(incidentID string, to gatehouse.IncidentStatus, by, agent gatehouse.Ref, channel gatehouse.Channel, note string) (changed bool, err error) {
 	var accountID, serviceID, from string
 	err = tx.queryRow("SELECT account_id, service_id, status FROM incidents WHERE id = ?"+tx.forUpdate(), incidentID).
 		Scan(&accountID, &serviceID, &from)
@@ -151,7 +159,7 @@ func (tx *Tx) setIncidentStatus(incidentID string, to gatehouse.IncidentStatus, 
 		string(to), now, now, by.Type, by.ID, resolvedAt, incidentID); err != nil {
 		return false, fmt.Errorf("change incident status: %w", err)
 	}
-	entry := &gatehouse.LogEntry{AccountID: accountID, IncidentID: incidentID, ServiceID: serviceID, Agent: agent, Channel: channel}
+	entry := &gatehouse.LogEntry{AccountID: accountID, IncidentID: incidentID, ServiceID: serviceID, Agent: agent, Channel: channel, Note: note}
 	switch to {
 	case gatehouse.IncidentAcknowledged:
 		entry.Type = gatehouse.LogAcknowledge
@@ -362,12 +370,65 @@ func scanLogEntry(row scanner) (*gatehouse.LogEntry, error) {
 	return &le, nil
 }
 
-// IncidentQuery selects a page of incidents. Empty lists select all.
+// IncidentQuery selects a page of incidents. Empty lists and zero times
+// select all.
 type IncidentQuery struct {
-	ServiceIDs  []string
+	ServiceIDs []string
+	// TeamIDs keeps the incidents whose escalation policy belongs to one
+	// of these teams.
+	TeamIDs []string
+	// UserIDs keeps the incidents assigned to one of these users.
+	UserIDs     []string
 	Statuses    []gatehouse.IncidentStatus
+	Urgencies   []gatehouse.Urgency
 	IncidentKey string
-	Page        Page
+	// Since and Until bound when the incidents were opened: from Since,
+	// before Until.
+	Since, Until time.Time
+	// Sort orders the incidents, by number when empty.
+	Sort []IncidentSort
+	Page Page
+}
+
+// IncidentSort is one key incidents are sorted by: Field is one of
+// IncidentSortFields.
+type IncidentSort struct {
+	Field      string
+	Descending bool
+}
+
+// incidentSortColumns are what each of IncidentSortFields sorts by, the
+// same on both engines: an incident not resolved sorts as if resolved after
+// all others, and high urgency after low.
+var incidentSortColumns = map[string]string{
+	"incident_number": "incident_number",
+	"created_at":      "created_at",
+	"resolved_at":     "resolved_at IS NULL %[1]s, resolved_at",
+	"urgency":         "CASE urgency WHEN 'high' THEN 1 ELSE 0 END",
+}
+
+// IncidentSortFields are the fields incidents may be sorted by.
+var IncidentSortFields = []string{"incident_number", "created_at", "resolved_at", "urgency"}
+
+// incidentOrder is the ORDER BY of sorts, ending with the number so that
+// the order is total.
+func incidentOrder(sorts []IncidentSort) (string, error) {
+	var parts []string
+	for _, s := range sorts {
+		col, ok := incidentSortColumns[s.Field]
+		if !ok {
+			return "", gatehouse.InvalidInput(fmt.Sprintf("Incidents cannot be sorted by %q", s.Field))
+		}
+		dir := "ASC"
+		if s.Descending {
+			dir = "DESC"
+		}
+		if strings.Contains(col, "%[1]s") {
+			col = fmt.Sprintf(col, dir)
+		}
+		parts = append(parts, col+" "+dir)
+	}
+	return strings.Join(append(parts, "incident_number"), ", "), nil
 }
 
 // incidentFilter is the account's incidents as the scope's actor sees
@@ -382,52 +443,97 @@ func (sc *Scope) incidentFilter() *filter {
 	return f
 }
 
-// Incidents returns a page of the account's incidents, by number.
-func (sc *Scope) Incidents(ctx context.Context, q IncidentQuery) (List[*gatehouse.Incident], error) {
-	f := sc.incidentFilter()
-	f.in("service_id", q.ServiceIDs)
-	statuses := make([]string, len(q.Statuses))
-	for i, st := range q.Statuses {
-		statuses[i] = string(st)
-	}
-	f.in("status", statuses)
-	if q.IncidentKey != "" {
-		f.add("incident_key = ?", q.IncidentKey)
-	}
-	list, err := listPage(ctx, sc.store, "list incidents", incidentColumns, "incidents", f, "incident_number", q.Page, scanIncident)
-	if err != nil {
-		return list, fmt.Errorf("list incidents: %w", err)
-	}
-	if err := sc.store.fillIncidents(ctx, list.Items); err != nil {
-		return list, err
-	}
-	return list, nil
-}
-
-// Incident returns the incident with that ID or number, or a 2100 error.
-func (sc *Scope) Incident(ctx context.Context, idOrNumber string) (*gatehouse.Incident, error) {
-	f := sc.incidentFilter()
+// byIDOrNumber adds to f the incident with that ID or number.
+func byIDOrNumber(f *filter, idOrNumber string) {
 	if n, err := strconv.ParseInt(idOrNumber, 10, 64); err == nil {
 		f.add("incident_number = ?", n)
 	} else {
 		f.add("id = ?", idOrNumber)
 	}
+}
+
+// Incidents returns a page of the account's incidents, by number unless
+// q says otherwise, with their assignees, acknowledgements and alert
+// counts. It returns 2001 for a sort by an unknown field.
+func (sc *Scope) Incidents(ctx context.Context, q IncidentQuery) (List[*gatehouse.Incident], error) {
+	f := sc.incidentFilter()
+	f.in("service_id", q.ServiceIDs)
+	f.in("status", strs(q.Statuses))
+	f.in("urgency", strs(q.Urgencies))
+	if q.IncidentKey != "" {
+		f.add("incident_key = ?", q.IncidentKey)
+	}
+	if len(q.TeamIDs) > 0 {
+		f.add("escalation_policy_id IN (SELECT policy_id FROM escalation_policy_teams WHERE team_id IN ("+placeholders(len(q.TeamIDs))+"))", anys(q.TeamIDs)...)
+	}
+	if len(q.UserIDs) > 0 {
+		f.add("id IN (SELECT incident_id FROM incident_assignments WHERE user_id IN ("+placeholders(len(q.UserIDs))+"))", anys(q.UserIDs)...)
+	}
+	if !q.Since.IsZero() {
+		f.add("created_at >= ?", micros(q.Since))
+	}
+	if !q.Until.IsZero() {
+		f.add("created_at < ?", micros(q.Until))
+	}
+	order, err := incidentOrder(q.Sort)
+	if err != nil {
+		return List[*gatehouse.Incident]{}, err
+	}
+	var list List[*gatehouse.Incident]
+	err = sc.store.view(ctx, "list incidents", func(ctx context.Context) error {
+		var err error
+		if list, err = readPage(ctx, sc.store, incidentColumns, "incidents", f, order, q.Page, scanIncident); err != nil {
+			return err
+		}
+		return fillIncidents(sc.store.reader(ctx), list.Items)
+	})
+	return list, err
+}
+
+// Incident returns the incident with that ID or number, or a 2100 error.
+func (sc *Scope) Incident(ctx context.Context, idOrNumber string) (*gatehouse.Incident, error) {
+	var inc *gatehouse.Incident
+	err := sc.store.view(ctx, "find incident", func(ctx context.Context) error {
+		var err error
+		inc, err = sc.readIncident(ctx, idOrNumber)
+		return err
+	})
+	return inc, err
+}
+
+// readIncident is Incident's reads, to call inside view.
+func (sc *Scope) readIncident(ctx context.Context, idOrNumber string) (*gatehouse.Incident, error) {
+	f := sc.incidentFilter()
+	byIDOrNumber(f, idOrNumber)
 	inc, err := scanIncident(sc.store.queryRow(ctx, "SELECT "+incidentColumns+" FROM incidents"+f.where(), f.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gatehouse.NotFound("Incident " + idOrNumber)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find incident: %w", err)
+		return nil, err
 	}
-	if err := sc.store.fillIncidents(ctx, []*gatehouse.Incident{inc}); err != nil {
+	if err := fillIncidents(sc.store.reader(ctx), []*gatehouse.Incident{inc}); err != nil {
 		return nil, err
 	}
 	return inc, nil
 }
 
+// incidentID returns the ID of the incident with that ID or number the
+// actor sees, or a 2100 error; to call inside view.
+func (sc *Scope) incidentID(ctx context.Context, idOrNumber string) (string, error) {
+	f := sc.incidentFilter()
+	byIDOrNumber(f, idOrNumber)
+	var id string
+	err := sc.store.queryRow(ctx, "SELECT id FROM incidents"+f.where(), f.args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", gatehouse.NotFound("Incident " + idOrNumber)
+	}
+	return id, err
+}
+
 // fillIncidents loads the incidents' assignees, acknowledgements and alert
 // counts: one query each for all of them.
-func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incident) error {
+func fillIncidents(query querier, incidents []*gatehouse.Incident) error {
 	if len(incidents) == 0 {
 		return nil
 	}
@@ -435,9 +541,10 @@ func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incide
 	ids := make([]any, len(incidents))
 	for i, inc := range incidents {
 		byID[inc.ID], ids[i] = inc, inc.ID
+		inc.Assignees, inc.Acknowledgers, inc.AlertCounts = nil, nil, gatehouse.AlertCounts{}
 	}
 	in := "(" + placeholders(len(ids)) + ")"
-	rows, err := s.query(ctx, "SELECT incident_id, user_id FROM incident_assignments WHERE incident_id IN "+in+" ORDER BY incident_id, position", ids...)
+	rows, err := query("SELECT incident_id, user_id FROM incident_assignments WHERE incident_id IN "+in+" ORDER BY incident_id, position", ids...)
 	if err != nil {
 		return fmt.Errorf("load assignments: %w", err)
 	}
@@ -451,7 +558,7 @@ func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incide
 	}); err != nil {
 		return fmt.Errorf("load assignments: %w", err)
 	}
-	rows, err = s.query(ctx, "SELECT incident_id, acknowledger_type, acknowledger_id, at FROM incident_acknowledgements "+
+	rows, err = query("SELECT incident_id, acknowledger_type, acknowledger_id, at FROM incident_acknowledgements "+
 		"WHERE incident_id IN "+in+" ORDER BY incident_id, position", ids...)
 	if err != nil {
 		return fmt.Errorf("load acknowledgements: %w", err)
@@ -469,7 +576,7 @@ func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incide
 	}); err != nil {
 		return fmt.Errorf("load acknowledgements: %w", err)
 	}
-	rows, err = s.query(ctx, "SELECT incident_id, status, COUNT(*) FROM alerts WHERE incident_id IN "+in+" GROUP BY incident_id, status", ids...)
+	rows, err = query("SELECT incident_id, status, COUNT(*) FROM alerts WHERE incident_id IN "+in+" GROUP BY incident_id, status", ids...)
 	if err != nil {
 		return fmt.Errorf("count alerts: %w", err)
 	}
@@ -494,35 +601,22 @@ func (s *Store) fillIncidents(ctx context.Context, incidents []*gatehouse.Incide
 // IncidentAlerts returns the alerts of the incident with that ID, oldest
 // first, or a 2100 error.
 func (sc *Scope) IncidentAlerts(ctx context.Context, incidentID string) ([]*gatehouse.Alert, error) {
-	inc, err := sc.Incident(ctx, incidentID)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := sc.store.query(ctx, "SELECT "+alertColumns+" FROM alerts WHERE incident_id = ? ORDER BY created_at, id", inc.ID)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	alerts, err := scanAll(rows, scanAlert)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return alerts, nil
+	list, err := sc.Alerts(ctx, AlertQuery{IncidentID: incidentID, Page: Page{Limit: math.MaxInt32}})
+	return list.Items, err
 }
 
 // IncidentLogEntries returns the log entries of the incident with that ID,
 // oldest first, or a 2100 error.
 func (sc *Scope) IncidentLogEntries(ctx context.Context, incidentID string) ([]*gatehouse.LogEntry, error) {
-	inc, err := sc.Incident(ctx, incidentID)
-	if err != nil {
-		return nil, err
+	list, err := sc.LogEntries(ctx, LogEntryQuery{IncidentID: incidentID, Oldest: true, Page: Page{Limit: math.MaxInt32}})
+	return list.Items, err
+}
+
+// strs returns values as strings.
+func strs[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
 	}
-	rows, err := sc.store.query(ctx, "SELECT "+logEntryColumns+" FROM log_entries WHERE incident_id = ? ORDER BY seq", inc.ID)
-	if err != nil {
-		return nil, fmt.Errorf("list log entries: %w", err)
-	}
-	entries, err := scanAll(rows, scanLogEntry)
-	if err != nil {
-		return nil, fmt.Errorf("list log entries: %w", err)
-	}
-	return entries, nil
+	return out
 }
