@@ -125,6 +125,23 @@ func TestEventsDedupThroughREST(t *testing.T) {
 	if want := []string{"resolve_log_entry", "acknowledge_log_entry", "assign_log_entry", "trigger_log_entry"}; !cmp.Equal(types, want) {
 		t.Errorf("incident 1's log, newest first = %v, want %v", types, want)
 	}
+
+	// The client resolves incident 2's alert (on a path with a trailing
+	// slash), which resolves the incident.
+	second, err := c.GetIncidentWithContext(t.Context(), "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := c.ListIncidentAlertsWithContext(t.Context(), second.ID, pagerduty.ListIncidentAlertsOptions{})
+	if err != nil || len(open.Alerts) != 1 {
+		t.Fatalf("incident 2's alerts = %+v, %v", open, err)
+	}
+	resolved, err := c.ManageIncidentAlerts(t.Context(), second.ID, defaultOwner, &pagerduty.IncidentAlertList{Alerts: []pagerduty.IncidentAlert{
+		{APIObject: pagerduty.APIObject{ID: open.Alerts[0].ID, Type: "alert"}, Status: "resolved"}}})
+	if err != nil || len(resolved.Alerts) != 1 || resolved.Alerts[0].Status != "resolved" {
+		t.Fatalf("ManageIncidentAlerts = %+v, %v", resolved, err)
+	}
+	incidentsWhen(t, c, "both resolved", func(incs []pagerduty.Incident) bool { return incidentStates(incs) == "#1 resolved 0/1, #2 resolved 0/1" })
 }
 
 // TestClientIncidents runs go-pagerduty's incident calls against the real

@@ -136,6 +136,13 @@ func New(cfg Config) *Server {
 // ServeHTTP serves the REST API: every path is a route of the table, or
 // the fallback that answers 404 once the credential is admitted.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; len(p) > 1 && p[len(p)-1] == '/' && edge.IsCleanPath(p[:len(p)-1]) {
+		// PagerDuty takes a trailing slash, and go-pagerduty sends one on
+		// PUT /incidents/{id}/alerts/.
+		u := *r.URL
+		u.Path, u.RawPath = p[:len(p)-1], ""
+		r.URL = &u
+	}
 	if !edge.IsCleanPath(r.URL.Path) {
 		// ServeMux would answer an HTML redirect; PagerDuty has no such
 		// paths.

