@@ -141,7 +141,9 @@ func TestEventsDedupThroughREST(t *testing.T) {
 	if err != nil || len(resolved.Alerts) != 1 || resolved.Alerts[0].Status != "resolved" {
 		t.Fatalf("ManageIncidentAlerts = %+v, %v", resolved, err)
 	}
-	incidentsWhen(t, c, "both resolved", func(incs []pagerduty.Incident) bool { return incidentStates(incs) == "#1 resolved 0/1, #2 resolved 0/1" })
+	incidentsWhen(t, c, "both resolved", func(incs []pagerduty.Incident) bool {
+		return incidentStates(incs) == "#1 resolved 0/1, #2 resolved 0/1"
+	})
 }
 
 // TestClientIncidents runs go-pagerduty's incident calls against the real
