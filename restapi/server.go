@@ -285,7 +285,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // go on.
 func (s *Server) admit(w http.ResponseWriter, req *request) (*access.Principal, bool) {
 	r, info := req.http, req.info
-	now := s.cfg.Now()
+	now := info.Start // the outer layer's clock read, when it is there
+	if now.IsZero() {
+		now = s.cfg.Now()
+	}
 	p, last4, err := s.authenticate(req.ctx, r.Header["Authorization"], now, clientAddr(r, info))
 	if err != nil {
 		if e, ok := errors.AsType[*tooManyFailures](err); ok {
