@@ -300,47 +300,19 @@ func (sc *Scope) ServicesByID(ctx context.Context, ids []string) (map[string]*ga
 // TeamsByID returns the account's teams with those IDs, by ID: for
 // include[]=teams.
 func (sc *Scope) TeamsByID(ctx context.Context, ids []string) (map[string]*gatehouse.Team, error) {
-	out := make(map[string]*gatehouse.Team, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	teams, err := list(ctx, sc.store, "find teams", scanTeam, "SELECT "+teamColumns+" FROM teams WHERE account_id = ? AND id IN ("+placeholders(len(ids))+")",
-		append([]any{sc.accountID}, anys(ids)...)...)
-	for _, t := range teams {
-		out[t.ID] = t
-	}
-	return out, err
+	return byID(ctx, sc, "find teams", teamColumns, "teams", scanTeam, func(v *gatehouse.Team) string { return v.ID }, ids)
 }
 
 // UsersByID returns the account's users with those IDs, by ID: for
 // include[]=users and the like.
 func (sc *Scope) UsersByID(ctx context.Context, ids []string) (map[string]*gatehouse.User, error) {
-	out := make(map[string]*gatehouse.User, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	users, err := list(ctx, sc.store, "find users", scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id IN ("+placeholders(len(ids))+")",
-		append([]any{sc.accountID}, anys(ids)...)...)
-	for _, u := range users {
-		out[u.ID] = u
-	}
-	return out, err
+	return byID(ctx, sc, "find users", userColumns, "users", scanUser, func(v *gatehouse.User) string { return v.ID }, ids)
 }
 
 // LogEntriesByID returns the account's log entries with those IDs, by ID:
 // for include[]=first_trigger_log_entries.
 func (sc *Scope) LogEntriesByID(ctx context.Context, ids []string) (map[string]*gatehouse.LogEntry, error) {
-	out := make(map[string]*gatehouse.LogEntry, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	entries, err := list(ctx, sc.store, "find log entries", scanLogEntry,
-		"SELECT "+logEntryColumns+" FROM log_entries WHERE account_id = ? AND id IN ("+placeholders(len(ids))+")",
-		append([]any{sc.accountID}, anys(ids)...)...)
-	for _, le := range entries {
-		out[le.ID] = le
-	}
-	return out, err
+	return byID(ctx, sc, "find log entries", logEntryColumns, "log_entries", scanLogEntry, func(v *gatehouse.LogEntry) string { return v.ID }, ids)
 }
 
 // IncidentsByID returns the incidents with those IDs the actor sees, with
@@ -367,5 +339,20 @@ func (sc *Scope) IncidentsByID(ctx context.Context, ids []string) (map[string]*g
 		}
 		return fillIncidents(sc.store.reader(ctx), incidents)
 	})
+	return out, err
+}
+
+// byID loads the account's rows of table with those IDs, keyed by the IDs
+// id gives them: what include[] expands, one query per kind.
+func byID[T any](ctx context.Context, sc *Scope, op, columns, table string, scan func(scanner) (T, error), id func(T) string, ids []string) (map[string]T, error) {
+	out := make(map[string]T, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := list(ctx, sc.store, op, scan, "SELECT "+columns+" FROM "+table+" WHERE account_id = ? AND id IN ("+placeholders(len(ids))+")",
+		append([]any{sc.accountID}, anys(ids)...)...)
+	for _, r := range rows {
+		out[id(r)] = r
+	}
 	return out, err
 }
