@@ -25,8 +25,9 @@ const applierLockID = 0x676174656b
 // alerts, incidents or change events (maxChangesPerTx), so that the
 // transaction stays short and the event log's writer does not wait long.
 //
-// An event whose integration, service or account is gone, or whose service
-// is disabled, is passed over, as is one whose body cannot be read.
+// An event whose integration, service or account is gone is passed over, as
+// is one whose body cannot be read. An event of a service disabled since it
+// was taken is applied: the 202 promised it would be.
 func (s *Store) ApplyEvents(ctx context.Context, limit int) (applied int, err error) {
 	err = s.inTx(ctx, func(tx *Tx) error {
 		applied = 0
@@ -267,18 +268,18 @@ func (a *applier) loadOpenAlerts(events []*gatehouse.Event) error {
 }
 
 // target returns the event's service and its integration's type, or a nil
-// service when either is gone or the service is disabled.
+// service when either is gone.
 func (a *applier) target(e *gatehouse.Event) (*eventService, string, error) {
 	svc, ok := a.services[e.ServiceID]
 	if !ok {
-		var policyID, rule, status string
-		err := a.tx.queryRow("SELECT escalation_policy_id, incident_urgency_rule, status FROM services WHERE id = ? AND account_id = ?",
-			e.ServiceID, e.AccountID).Scan(&policyID, &rule, &status)
+		var policyID, rule string
+		err := a.tx.queryRow("SELECT escalation_policy_id, incident_urgency_rule FROM services WHERE id = ? AND account_id = ?",
+			e.ServiceID, e.AccountID).Scan(&policyID, &rule)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return nil, "", fmt.Errorf("find service: %w", err)
-		case status != "disabled":
+		default:
 			var r struct {
 				Urgency string `json:"urgency"`
 			}
