@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
@@ -23,6 +24,8 @@ type EventLog interface {
 	// PruneEvents deletes up to limit of the oldest applied events received
 	// before cutoff, and returns how many it deleted.
 	PruneEvents(ctx context.Context, cutoff time.Time, limit int) (int64, error)
+	// EventsPending returns how many events of the log wait to be applied.
+	EventsPending(ctx context.Context) (int64, error)
 }
 
 // ApplierConfig configures an Applier. Zero values take the defaults.
@@ -68,6 +71,20 @@ type Applier struct {
 	wake   chan struct{}
 	health *fault.Tracker
 	logger *slog.Logger
+	// pending is how many events waited to be applied at the last look,
+	// by any node: the writer refuses events while it is too many.
+	pending atomic.Int64
+}
+
+// Pending returns how many events waited to be applied at the applier's
+// last look at the log (after each pass).
+func (a *Applier) Pending() int64 { return a.pending.Load() }
+
+// lookBehind notes how many events wait to be applied.
+func (a *Applier) lookBehind(ctx context.Context) {
+	if n, err := a.cfg.Log.EventsPending(ctx); err == nil {
+		a.pending.Store(n)
+	}
 }
 
 // NewApplier returns an applier. Start it with Run.
@@ -115,6 +132,7 @@ func (a *Applier) Run(ctx context.Context) {
 		}
 		wait := a.cfg.Poll
 		n, err := a.cfg.Log.ApplyEvents(ctx, a.cfg.Batch)
+		a.lookBehind(ctx)
 		switch {
 		case ctx.Err() != nil:
 			a.finish()

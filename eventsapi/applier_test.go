@@ -105,6 +105,8 @@ func (l *scriptedLog) PruneEvents(ctx context.Context, cutoff time.Time, limit i
 	return 0, nil
 }
 
+func (l *scriptedLog) EventsPending(ctx context.Context) (int64, error) { return 0, nil }
+
 func (l *scriptedLog) SkipEvent(ctx context.Context) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -171,6 +171,11 @@ func (h *Handler) accept(w http.ResponseWriter, r *http.Request, d door, e *rout
 			writeJSON(w, throttleStatus(d), &errorBody{Status: "throttle exceeded", Message: "Too many events are waiting to be written. Please retry in a second."})
 			return
 		}
+		if errors.Is(err, ErrBehind) {
+			w.Header().Set("Retry-After", "5")
+			writeJSON(w, throttleStatus(d), &errorBody{Status: "throttle exceeded", Message: "Events arrive faster than they are processed. Please retry in a few seconds."})
+			return
+		}
 		h.failed(w, err)
 		return
 	}

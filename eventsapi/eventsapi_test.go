@@ -510,6 +510,8 @@ func TestWriterFailures(t *testing.T) {
 	}{
 		{"queue full", eventsapi.ErrQueueFull, http.StatusTooManyRequests, http.StatusForbidden, true,
 			`{"status":"throttle exceeded","message":"Too many events are waiting to be written. Please retry in a second."}`},
+		{"applier behind", eventsapi.ErrBehind, http.StatusTooManyRequests, http.StatusForbidden, true,
+			`{"status":"throttle exceeded","message":"Events arrive faster than they are processed. Please retry in a few seconds."}`},
 		{"stopping", eventsapi.ErrStopped, http.StatusServiceUnavailable, http.StatusServiceUnavailable, true,
 			`{"status":"unavailable","message":"The server is shutting down. Please retry in a few seconds."}`},
 		{"database unavailable", &gatehouse.Error{Code: gatehouse.CodeUnavailable, Message: "Service Unavailable"}, http.StatusServiceUnavailable, http.StatusServiceUnavailable, true,

@@ -36,6 +36,12 @@ type WriterConfig struct {
 	// OnCommit, if set, is called after each batch is committed, such as
 	// Applier.Wake.
 	OnCommit func()
+	// Pending, if set, says how many events wait to be applied (such as
+	// Applier.Pending); while it is above MaxPending (DefaultMaxPending),
+	// Write refuses at once with ErrBehind, so that a flood the applier
+	// cannot keep up with is told to come back rather than piling up.
+	Pending    func() int64
+	MaxPending int64
 	// Logger receives one line when commits start failing and one when they
 	// recover.
 	Logger *slog.Logger
@@ -47,10 +53,14 @@ const (
 	DefaultMaxBatch      = 1024
 	DefaultWindow        = time.Millisecond
 	DefaultCommitTimeout = 5 * time.Second
+	DefaultMaxPending    = 100_000
 )
 
 // Errors of Write besides the store's.
 var (
+	// ErrBehind says that more events wait to be applied than the writer
+	// lets pile up (WriterConfig.MaxPending): the event is not taken.
+	ErrBehind = errors.New("events are applied more slowly than they arrive")
 	// ErrQueueFull says that more events wait than the queue holds: the
 	// client should retry a little later.
 	ErrQueueFull = errors.New("event queue full")
@@ -95,6 +105,7 @@ func NewWriter(cfg WriterConfig) *Writer {
 	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, DefaultMaxBatch)
 	cfg.Window = cmp.Or(cfg.Window, DefaultWindow)
 	cfg.CommitTimeout = cmp.Or(cfg.CommitTimeout, DefaultCommitTimeout)
+	cfg.MaxPending = cmp.Or(cfg.MaxPending, DefaultMaxPending)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -109,11 +120,15 @@ func NewWriter(cfg WriterConfig) *Writer {
 
 // Write adds e to the next batch and waits for its commit. It returns nil
 // once e is committed, ErrQueueFull at once when the queue is full,
+// ErrBehind at once when too many events wait to be applied,
 // ErrStopped when the writer is stopping, the store's error when the commit
 // failed, or ctx's error when ctx ends first (e may be committed anyway).
 // The wait is bounded: a full queue refuses, and each commit is bounded by
 // CommitTimeout.
 func (w *Writer) Write(ctx context.Context, e *gatehouse.Event) error {
+	if w.cfg.Pending != nil && w.cfg.Pending() > w.cfg.MaxPending {
+		return ErrBehind
+	}
 	p := pendings.Get().(*pending)
 	p.event = e
 	w.mu.RLock()

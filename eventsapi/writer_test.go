@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -274,5 +276,26 @@ func TestWriterGivesUpWithItsCaller(t *testing.T) {
 	release()
 	if err := <-first; err != nil {
 		t.Error(err)
+	}
+}
+
+// TestWriterRefusesWhenBehind: while more events wait to be applied than
+// MaxPending, Write refuses at once, and takes events again once the
+// applier caught up.
+func TestWriterRefusesWhenBehind(t *testing.T) {
+	t.Parallel()
+	var pending atomic.Int64
+	log := &fakeLog{}
+	w := startWriter(t, eventsapi.WriterConfig{Store: log, Pending: pending.Load, MaxPending: 10})
+	pending.Store(11)
+	if err := w.Write(context.Background(), event("a")); !errors.Is(err, eventsapi.ErrBehind) {
+		t.Fatalf("Write while 11 events wait (at most 10) = %v, want ErrBehind", err)
+	}
+	pending.Store(10)
+	if err := w.Write(context.Background(), event("b")); err != nil {
+		t.Fatalf("Write once caught up = %v", err)
+	}
+	if _, got := log.committed(); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("committed %v, want only b", got)
 	}
 }

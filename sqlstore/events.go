@@ -230,12 +230,17 @@ func (st EventLogStats) Pending() int64 { return st.Last - st.Applied }
 // EventLog returns how much of the event log is applied.
 func (s *Store) EventLog(ctx context.Context) (EventLogStats, error) {
 	var st EventLogStats
-	err := s.queryRow(ctx, "SELECT COALESCE((SELECT MAX(seq) FROM events), 0), (SELECT seq FROM event_cursor WHERE name = 'events')").
-		Scan(&st.Last, &st.Applied)
-	if err != nil {
-		return st, fmt.Errorf("event log: %w", err)
-	}
-	return st, nil
+	err := s.view(ctx, "event log", func(ctx context.Context) error {
+		return s.queryRow(ctx, "SELECT COALESCE((SELECT MAX(seq) FROM events), 0), (SELECT seq FROM event_cursor WHERE name = 'events')").
+			Scan(&st.Last, &st.Applied)
+	})
+	return st, err
+}
+
+// EventsPending returns how many events of the log wait to be applied.
+func (s *Store) EventsPending(ctx context.Context) (int64, error) {
+	st, err := s.EventLog(ctx)
+	return st.Pending(), err
 }
 
 // PruneEvents deletes up to limit of the oldest events of the log that are

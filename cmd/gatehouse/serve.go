@@ -472,7 +472,7 @@ func startEvents(store *sqlstore.Store, feed *authn.Feed, cacheSize int, limiter
 	routes := eventsapi.NewRouteCache(store, cacheSize, logger)
 	feed.Follow(routes.Follower())
 	applier := eventsapi.NewApplier(eventsapi.ApplierConfig{Log: store, Logger: logger})
-	writer := eventsapi.NewWriter(eventsapi.WriterConfig{Store: store, OnCommit: applier.Wake, Logger: logger})
+	writer := eventsapi.NewWriter(eventsapi.WriterConfig{Store: store, OnCommit: applier.Wake, Pending: applier.Pending, Logger: logger})
 	applierCtx, cancel := context.WithCancel(context.Background())
 	applied := make(chan struct{})
 	go writer.Run()
