@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,9 +21,12 @@ import (
 // database and Redis need. When the cap is reached, or the process is out of
 // descriptors anyway, a new connection takes the place of the connection
 // that has waited longest without a request in progress: one that has sent
-// no complete request headers yet, or sits idle between requests. Only when
-// every connection has a request in progress is the new one refused
-// (closed at once). Wire both Listener and ConnState into the http.Server.
+// no complete request headers yet, or sits idle between requests; failing
+// that, the one whose request has waited longest for its body, so that
+// bodies dripped a byte at a time cannot hold every slot. Only when every
+// connection has a request being served is the new one refused (closed at
+// once). Wire Listener, ConnState and ConnContext into the http.Server; the
+// Edge tells the cap when a request waits for its body.
 type Conns struct {
 	max    int
 	logger *slog.Logger
@@ -32,8 +36,9 @@ type Conns struct {
 	mu   sync.Mutex
 	open int
 	// waiting lists the connections without a request in progress, the
-	// one waiting longest first.
-	waiting connList
+	// one waiting longest first; reading, those whose request reads its
+	// body, the one reading longest first.
+	waiting, reading connList
 
 	shed, refused atomic.Int64
 }
@@ -83,13 +88,27 @@ func (c *Conns) ConnState(nc net.Conn, state http.ConnState) {
 	if tc.released {
 		return
 	}
-	switch state {
-	case http.StateNew, http.StateIdle:
-		c.waiting.remove(tc)
+	tc.unlist()
+	if state == http.StateNew || state == http.StateIdle {
 		c.waiting.pushBack(tc)
-	default:
-		c.waiting.remove(tc)
 	}
+}
+
+type connKey struct{}
+
+// ConnContext is the http.Server's ConnContext hook: it lets the Edge find
+// the connection of a request.
+func (c *Conns) ConnContext(ctx context.Context, nc net.Conn) context.Context {
+	if tc, ok := nc.(*trackedConn); ok {
+		return context.WithValue(ctx, connKey{}, tc)
+	}
+	return ctx
+}
+
+// connOf returns the capped connection a request came on, nil if none.
+func connOf(ctx context.Context) *trackedConn {
+	tc, _ := ctx.Value(connKey{}).(*trackedConn)
+	return tc
 }
 
 // admit counts nc in, shedding a waiting connection if the cap is reached;
@@ -115,6 +134,9 @@ func (c *Conns) admit(nc net.Conn) net.Conn {
 func (c *Conns) shedOldestLocked() bool {
 	victim := c.waiting.head
 	if victim == nil {
+		victim = c.reading.head
+	}
+	if victim == nil {
 		return false
 	}
 	c.releaseLocked(victim)
@@ -136,7 +158,7 @@ func (c *Conns) releaseLocked(tc *trackedConn) {
 		return
 	}
 	tc.released = true
-	c.waiting.remove(tc)
+	tc.unlist()
 	c.open--
 }
 
@@ -196,10 +218,38 @@ func (l *cappedListener) Close() error {
 type trackedConn struct {
 	net.Conn
 	conns *Conns
-	// released, prev, next and inList are guarded by conns.mu.
-	released   bool
-	inList     bool
+	// released, list, prev and next are guarded by conns.mu.
+	released bool
+	// list is the list tc is in, nil if none.
+	list       *connList
 	prev, next *trackedConn
+}
+
+// readingBody notes that a request on tc started reading its body.
+func (tc *trackedConn) readingBody() {
+	c := tc.conns
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !tc.released && tc.list == nil {
+		c.reading.pushBack(tc)
+	}
+}
+
+// bodyRead notes that the request on tc stopped reading its body.
+func (tc *trackedConn) bodyRead() {
+	c := tc.conns
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if tc.list == &c.reading {
+		tc.unlist()
+	}
+}
+
+// unlist takes tc out of its list. conns.mu is held.
+func (tc *trackedConn) unlist() {
+	if tc.list != nil {
+		tc.list.remove(tc)
+	}
 }
 
 func (tc *trackedConn) Close() error {
@@ -221,7 +271,7 @@ func (tc *trackedConn) CloseWrite() error {
 type connList struct{ head, tail *trackedConn }
 
 func (l *connList) pushBack(tc *trackedConn) {
-	tc.prev, tc.next, tc.inList = l.tail, nil, true
+	tc.prev, tc.next, tc.list = l.tail, nil, l
 	if l.tail != nil {
 		l.tail.next = tc
 	} else {
@@ -231,7 +281,7 @@ func (l *connList) pushBack(tc *trackedConn) {
 }
 
 func (l *connList) remove(tc *trackedConn) {
-	if !tc.inList {
+	if tc.list != l {
 		return
 	}
 	if tc.prev != nil {
@@ -244,7 +294,7 @@ func (l *connList) remove(tc *trackedConn) {
 	} else {
 		l.tail = tc.prev
 	}
-	tc.prev, tc.next, tc.inList = nil, nil, false
+	tc.prev, tc.next, tc.list = nil, nil, nil
 }
 
 // fallbackMaxConns is the cap when the open-file limit is unknown or

@@ -19,6 +19,7 @@ func startCapped(t *testing.T, max int, h http.Handler) (*httptest.Server, *Conn
 	srv := httptest.NewUnstartedServer(h)
 	srv.Listener = conns.Listener(srv.Listener)
 	srv.Config.ConnState = conns.ConnState
+	srv.Config.ConnContext = conns.ConnContext
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, conns
@@ -108,5 +109,73 @@ func TestConnsRefuseWhenEveryConnectionIsBusy(t *testing.T) {
 	}
 	if got := conns.Open(); got != 2 {
 		t.Errorf("Open() = %d, want 2 (the two busy ones, now idle)", got)
+	}
+}
+
+func TestConnsShedTheLongestDrippingBody(t *testing.T) {
+	t.Parallel()
+	door := &Door{Name: "rest", MaxBody: 1 << 20, Error: RESTError,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, err := io.ReadAll(r.Body); err != nil {
+				RESTError(w, http.StatusBadRequest, "the body could not be read")
+				return
+			}
+			io.WriteString(w, "ok")
+		})}
+	e := New(Config{Handler: door, Default: door, Logger: slog.New(slog.DiscardHandler)})
+	srv, conns := startCapped(t, 2, e)
+
+	drippers := make([]net.Conn, 2)
+	for i := range drippers {
+		drippers[i] = dialServer(t, srv)
+		io.WriteString(drippers[i], "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+		waitFor(t, func() bool { return conns.countReading() == i+1 })
+	}
+
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatalf("GET with the cap reached by two requests dripping their bodies: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET: status %d, want 200", resp.StatusCode)
+	}
+	if !isClosed(drippers[0]) {
+		t.Error("the request reading its body longest is still open, want it shed")
+	}
+	drippers[1].SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	if _, err := drippers[1].Read(make([]byte, 1)); !isTimeout(err) {
+		t.Errorf("the second dripping request: read = %v, want it still open", err)
+	}
+	io.WriteString(drippers[1], strings.Repeat(" ", 98)+"}")
+	drippers[1].SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 200)
+	n, _ := io.ReadAtLeast(drippers[1], buf, 1)
+	if !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 200") {
+		t.Errorf("the second dripping request, its body complete, got %q, want its answer", buf[:n])
+	}
+	if got := conns.countReading(); got != 0 {
+		t.Errorf("%d connections still counted as reading a body, want 0", got)
+	}
+}
+
+// countReading returns how many connections read a request body.
+func (c *Conns) countReading() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for tc := c.reading.head; tc != nil; tc = tc.next {
+		n++
+	}
+	return n
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met after 10 s")
+		}
 	}
 }

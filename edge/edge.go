@@ -166,6 +166,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		rq.hasBody = true
 		rq.body.r = r.Body
+		rq.body.conn = connOf(r.Context())
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
 	if rq.hasBody {
@@ -245,6 +246,7 @@ func (e *Edge) finish(rq *request, r *http.Request, start time.Time) {
 	case status == 0:
 		status = http.StatusOK
 	}
+	rq.body.done()
 	if rq.hasBody && !rq.body.eof {
 		// A body the door did not read is not waited for: net/http would
 		// read up to 256 KB of it, as slowly as the client sends, before
@@ -362,18 +364,36 @@ func (rq *request) Flush() {
 func (rq *request) Unwrap() http.ResponseWriter { return rq.w }
 
 // body is the request body as the door reads it; it notes whether the door
-// read it to its end.
+// read it to its end, and tells the connection cap while it is read.
 type body struct {
-	r   io.ReadCloser
-	eof bool
+	r    io.ReadCloser
+	eof  bool
+	conn *trackedConn // nil when the server has no cap
+	// reading is whether conn was told the body is being read.
+	reading bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
+	if b.conn != nil && !b.reading {
+		b.reading = true
+		b.conn.readingBody()
+	}
 	n, err := b.r.Read(p)
 	if err == io.EOF {
 		b.eof = true
 	}
+	if err != nil {
+		b.done()
+	}
 	return n, err
+}
+
+// done tells the connection cap the body is no longer read.
+func (b *body) done() {
+	if b.reading {
+		b.reading = false
+		b.conn.bodyRead()
+	}
 }
 
 func (b *body) Close() error { return b.r.Close() }

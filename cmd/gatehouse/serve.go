@@ -243,6 +243,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		accessLog: logs, accessJSON: cfg.logFormat == "json"}
 	srv := cfg.limits.newServer(newHandler(doors, metricsLn == nil), logger)
 	srv.ConnState = conns.ConnState
+	srv.ConnContext = conns.ConnContext
 	servers := []*http.Server{srv}
 	served := make(chan error, 2)
 	// "listening" comes last: whoever waits for it finds everything up.
