@@ -720,3 +720,37 @@ func TestTagIndexStaysConsistent(t *testing.T) {
 		}
 	}
 }
+
+func TestFlushEveryEndsWithOneShortFlush(t *testing.T) {
+	t.Parallel()
+	f := newFakeStore()
+	one := f.add(1, cred{id: "PKEY001", account: "PACC001"})
+	c := newTestCache(f, Config[string]{Logger: slog.New(slog.DiscardHandler), What: "test keys"})
+	mustGet(t, c, one, time.Now())
+	type flush struct {
+		uses   []Use
+		budget time.Duration
+	}
+	flushes := make(chan flush, 1)
+	stalled := func(ctx context.Context, uses []Use) error {
+		deadline, _ := ctx.Deadline()
+		flushes <- flush{uses, time.Until(deadline)}
+		<-ctx.Done() // a database that never answers
+		return ctx.Err()
+	}
+	run, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.FlushEvery(run, time.Hour, stalled)
+	}()
+	stop()
+	got := <-flushes
+	<-done
+	if len(got.uses) != 1 || got.uses[0].ID != "PKEY001" {
+		t.Errorf("the last flush wrote %v, want the use of PKEY001", got.uses)
+	}
+	if got.budget <= 0 || got.budget > finalFlushTimeout {
+		t.Errorf("the last flush may take %v, want at most %v", got.budget, finalFlushTimeout)
+	}
+}

@@ -87,14 +87,18 @@ func (c *Cache[V]) Flush(ctx context.Context, write func(context.Context, []Use)
 	return nil
 }
 
+// finalFlushTimeout bounds the flush as FlushEvery ends, so that a stalled
+// database cannot hold up a shutdown for the sake of last-used times.
+const finalFlushTimeout = time.Second
+
 // FlushEvery flushes the uses every interval until ctx ends, then once more
-// (for at most 5 seconds). Run it on a goroutine of its own: a slow write
-// never delays a request or the change feed. A failing write is logged once
-// when it starts failing and once when it recovers.
+// (for at most finalFlushTimeout). Run it on a goroutine of its own: a slow
+// write never delays a request or the change feed. A failing write is
+// logged once when it starts failing and once when it recovers.
 func (c *Cache[V]) FlushEvery(ctx context.Context, every time.Duration, write func(context.Context, []Use) error) {
 	tracker := fault.Tracker{Logger: c.cfg.Logger, What: c.cfg.What + " last-used flush"}
-	flush := func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, max(every, 5*time.Second))
+	flush := func(ctx context.Context, timeout time.Duration) {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		if err := c.Flush(ctx, write); err != nil {
 			tracker.Fail(err)
@@ -107,10 +111,10 @@ func (c *Cache[V]) FlushEvery(ctx context.Context, every time.Duration, write fu
 	for {
 		select {
 		case <-ctx.Done():
-			flush(context.WithoutCancel(ctx))
+			flush(context.WithoutCancel(ctx), finalFlushTimeout)
 			return
 		case <-tick.C:
-			flush(ctx)
+			flush(ctx, max(every, 5*time.Second))
 		}
 	}
 }
