@@ -49,10 +49,11 @@ type Target struct {
 // names the rule.
 //
 // The rules: account-level credentials (general keys, OAuth apps, the
-// command line) may do every action. Admins and the Account Owner may act on
-// every user but an Admin not on the Owner. Everyone else may change only
-// their own profile, contact methods and notification rules, and never
-// their own role.
+// command line) may do every action. No user changes their own role, so
+// that an Admin cannot demote the last Admin by mistake from a script.
+// Admins and the Account Owner may act on every user but an Admin not on
+// the Owner. Everyone else may change only their own profile, contact
+// methods and notification rules.
 func Decide(p *Principal, action Action, target Target) error {
 	if p.User == nil {
 		return nil
@@ -67,6 +68,8 @@ func Decide(p *Principal, action Action, target Target) error {
 	case UpdateUser, ChangeUserRole, DeleteUser, ManageUserContact:
 		u := target.User
 		switch {
+		case action == ChangeUserRole && u.ID == actor.ID:
+			return forbidden("You cannot change your own role; another Admin or the Account Owner can")
 		case actor.Role == gatehouse.RoleOwner:
 			return nil
 		case actor.Role == gatehouse.RoleAdmin:

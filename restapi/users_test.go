@@ -182,6 +182,7 @@ func TestUsersAPI(t *testing.T) {
 		{"a manager changes another", "PUT", "/users/" + created.ID, token(managerKey), `{"user":{"name":"X"}}`, 403, 2010, nil},
 		{"a manager changes their role", "PUT", "/users/" + manager.ID, token(managerKey), `{"user":{"role":"admin"}}`, 403, 2010, nil},
 		{"a manager removes", "DELETE", "/users/" + created.ID, token(managerKey), "", 403, 2010, nil},
+		{"an admin changes their own role", "PUT", "/users/" + admin.ID, token(adminKey), `{"user":{"role":"user"}}`, 403, 2010, nil},
 		{"an admin changes the owner", "PUT", "/users/" + owner.ID, token(adminKey), `{"user":{"name":"X"}}`, 403, 2010, nil},
 		{"an admin removes the owner", "DELETE", "/users/" + owner.ID, token(adminKey), "", 403, 2010, nil},
 		{"the owner removed", "DELETE", "/users/" + owner.ID, token(key), "", 400, 2001, []string{"The account owner cannot be removed"}},
