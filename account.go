@@ -46,6 +46,25 @@ func (a *Account) Has(ability string) bool {
 	return slices.Contains(planAbilities[a.Plan], ability)
 }
 
+// Lacks returns nil when the account has ability, else its 402 (code 2014)
+// error: planMessage when the plan lacks the ability, or a message saying
+// it was withdrawn from this account, whose plan has it.
+func (a *Account) Lacks(ability, planMessage string) error {
+	if a.Has(ability) {
+		return nil
+	}
+	if granted, ok := a.AbilityOverrides[ability]; ok && !granted {
+		return Errorf(CodeAbilityMissing, "The %s ability has been withdrawn from this account, although the %s plan has it", ability, a.Plan)
+	}
+	return Errorf(CodeAbilityMissing, "%s", planMessage)
+}
+
+// LacksAbility is Lacks with the plan's message "The <plan> plan does not
+// have the <ability> ability".
+func (a *Account) LacksAbility(ability string) error {
+	return a.Lacks(ability, fmt.Sprintf("The %s plan does not have the %s ability", a.Plan, ability))
+}
+
 // Override grants (true) or withdraws (false) an ability on top of the
 // plan. An override of what the plan already presets is dropped instead, so
 // that the account follows its plan for that ability again.

@@ -40,3 +40,35 @@ func TestAccountOverride(t *testing.T) {
 		})
 	}
 }
+
+func TestAccountLacks(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		plan      Plan
+		overrides map[string]bool
+		want      string // "" for nil
+	}{
+		{"the plan has it", PlanFree, nil, ""},
+		{"granted beyond the plan", PlanLite, map[string]bool{AbilityTeams: true}, ""},
+		{"the plan lacks it", PlanLite, nil, "The lite plan lacks teams"},
+		{"withdrawn", PlanFree, map[string]bool{AbilityTeams: false}, "The teams ability has been withdrawn from this account, although the free plan has it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &Account{Plan: tt.plan, AbilityOverrides: tt.overrides}
+			err := a.Lacks(AbilityTeams, "The "+string(a.Plan)+" plan lacks teams")
+			got := ""
+			if err != nil {
+				e := err.(*Error)
+				if e.Code != CodeAbilityMissing {
+					t.Errorf("code = %d, want %d", e.Code, CodeAbilityMissing)
+				}
+				got = e.Message
+			}
+			if got != tt.want {
+				t.Errorf("Lacks = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -154,15 +154,15 @@ func RoleAllows(role gatehouse.Role, perm Permission) bool {
 // are checked on every request, not only when a token is made, so a plan
 // change or a demotion stops tokens that the rules no longer allow.
 func (p *Principal) Admit(method string) error {
-	if !p.Account.Has(gatehouse.AbilityRESTAPI) {
-		return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The REST API is not available on the %s plan", p.Account.Plan)
+	if err := p.Account.Lacks(gatehouse.AbilityRESTAPI, fmt.Sprintf("The REST API is not available on the %s plan", p.Account.Plan)); err != nil {
+		return err
 	}
 	if p.ReadOnly && method != http.MethodGet && method != http.MethodHead {
 		return gatehouse.Errorf(gatehouse.CodeForbidden, "This API key is read-only: it may only make GET requests")
 	}
 	if p.Kind == CredentialUserToken {
-		if !p.Account.Has(gatehouse.AbilityAdvancedPermissions) {
-			return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "API user tokens need Advanced Permissions, which the %s plan does not have", p.Account.Plan)
+		if err := p.Account.Lacks(gatehouse.AbilityAdvancedPermissions, fmt.Sprintf("API user tokens need Advanced Permissions, which the %s plan does not have", p.Account.Plan)); err != nil {
+			return err
 		}
 		if p.User.Role == gatehouse.RoleReadOnlyLimitedUser {
 			return gatehouse.Errorf(gatehouse.CodeForbidden, "Limited Stakeholders (read_only_limited_user) cannot have API user tokens")
@@ -234,13 +234,16 @@ func DecideKeyAction(actor Actor, account *gatehouse.Account, action KeyAction, 
 		if !actor.CLI && !actor.User.Role.IsAdmin() {
 			return gatehouse.Errorf(gatehouse.CodeForbidden, "Only Admins and Account Owners can %s", action)
 		}
-		if action == CreateGeneralKey && !account.Has(gatehouse.AbilityRESTAPI) {
-			return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The REST API is not available on the %s plan", account.Plan)
+		if action == CreateGeneralKey {
+			return account.Lacks(gatehouse.AbilityRESTAPI, fmt.Sprintf("The REST API is not available on the %s plan", account.Plan))
 		}
 		return nil
 	case CreateUserToken:
-		if !account.Has(gatehouse.AbilityAdvancedPermissions) || !account.Has(gatehouse.AbilityRESTAPI) {
-			return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "API user tokens need Advanced Permissions, which the %s plan does not have", account.Plan)
+		if err := account.Lacks(gatehouse.AbilityAdvancedPermissions, fmt.Sprintf("API user tokens need Advanced Permissions, which the %s plan does not have", account.Plan)); err != nil {
+			return err
+		}
+		if err := account.Lacks(gatehouse.AbilityRESTAPI, fmt.Sprintf("The REST API is not available on the %s plan", account.Plan)); err != nil {
+			return err
 		}
 		if tokenUser.Role == gatehouse.RoleReadOnlyLimitedUser {
 			return gatehouse.Errorf(gatehouse.CodeForbidden, "Limited Stakeholders (read_only_limited_user) cannot have API user tokens")

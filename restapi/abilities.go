@@ -52,8 +52,9 @@ func getAbility(r *request) (int, any, error) {
 	switch {
 	case !gatehouse.IsKnownAbility(name):
 		return 0, nil, errNotFound
-	case !account.Has(name):
-		return 0, nil, gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The %s plan does not have the %s ability", account.Plan, name)
+	}
+	if err := account.LacksAbility(name); err != nil {
+		return 0, nil, err
 	}
 	return http.StatusNoContent, nil, nil
 }

@@ -168,9 +168,11 @@ func (s *Server) handle(rt *route) {
 			s.fail(w, r, err)
 			return
 		}
-		if rt.Ability != "" && !p.Account.Has(rt.Ability) {
-			s.fail(w, r, gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The %s plan does not have the %s ability", p.Account.Plan, rt.Ability))
-			return
+		if rt.Ability != "" {
+			if err := p.Account.LacksAbility(rt.Ability); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 		if err := checkText(r, params); err != nil {
 			s.fail(w, r, err)

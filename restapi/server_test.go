@@ -232,6 +232,15 @@ func TestAbilities(t *testing.T) {
 	}
 	wantError(t, f.do(t, "GET", "/abilities/teams", token(basicKey)), 402, gatehouse.CodeAbilityMissing, "The basic plan does not have the teams ability")
 	wantError(t, f.do(t, "GET", "/abilities/flying", token(bizKey)), 404, gatehouse.CodeNotFound, "Not Found")
+
+	// An ability withdrawn from the account is named as withdrawn, not as
+	// missing from the plan.
+	if _, err := s.SetAbilities(context.Background(), biz.ID, map[string]bool{gatehouse.AbilityTeams: false}, gatehouse.CLIActor); err != nil {
+		t.Fatal(err)
+	}
+	const withdrawn = "The teams ability has been withdrawn from this account, although the business plan has it"
+	wantError(t, f.do(t, "GET", "/abilities/teams", token(bizKey)), 402, gatehouse.CodeAbilityMissing, withdrawn)
+	wantError(t, f.do(t, "GET", "/teams", token(bizKey)), 402, gatehouse.CodeAbilityMissing, withdrawn)
 }
 
 func TestUsersMe(t *testing.T) {

@@ -99,10 +99,7 @@ func (sc *Scope) limitPoliciesToTeams(f *filter) {
 // needTeams returns a 2014 error unless the account has the teams ability.
 func (sc *Scope) needTeams() error {
 	a := sc.actor.Principal.Account
-	if !a.Has(gatehouse.AbilityTeams) {
-		return gatehouse.Errorf(gatehouse.CodeAbilityMissing, "The %s plan does not have the %s ability", a.Plan, gatehouse.AbilityTeams)
-	}
-	return nil
+	return a.LacksAbility(gatehouse.AbilityTeams)
 }
 
 // CreateEscalationPolicy validates p and adds it to the account, setting its
