@@ -39,6 +39,7 @@ func long(n int) string { return strings.Repeat("x", n) }
 // TestBadInput fails for one without. Add the entry with the route.
 var writeInputs = map[string]writeInput{
 	"POST /users": {bad: []badBody{
+		body("misspelt wrapper", `{"users":{"name":"X"}}`, `The request body must be {"user": {…}}`),
 		body("wrong types", `{"user":{"name":7,"email":"x@acme.example.com","role":["admin"]}}`, "user.name must be a string, not a number"),
 		body("missing email", `{"user":{"name":"X"}}`, `Email "" is not a valid address`),
 		body("missing name", `{"user":{"email":"nameless@acme.example.com"}}`, "Name must not be empty"),
@@ -51,6 +52,7 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"PUT /users/{id}": {bad: []badBody{
+		body("misspelt wrapper", `{"users":{"name":"X"}}`, `The request body must be {"user": {…}}`),
 		body("wrong types", `{"user":{"job_title":5,"time_zone":{}}}`, "user.job_title must be a string, not a number"),
 		body("blank name", `{"user":{"name":"  "}}`, "Name must not be empty"),
 		body("oversize description", `{"user":{"description":"`+long(1025)+`"}}`, "Description must be at most 1024 characters"),
@@ -62,6 +64,7 @@ var writeInputs = map[string]writeInput{
 	"DELETE /users/{id}": {noBody: true},
 
 	"POST /users/{id}/contact_methods": {bad: []badBody{
+		body("misspelt wrapper", `{"contact_methods":{"name":"X"}}`, `The request body must be {"contact_method": {…}}`),
 		body("wrong types", `{"contact_method":{"type":"sms_contact_method","label":"x","address":"5550100","country_code":"1"}}`,
 			"contact_method.country_code must be an integer, not a string"),
 		body("missing address", `{"contact_method":{"type":"email_contact_method","label":"x"}}`, `Address "" is not a valid email address`),
@@ -71,6 +74,7 @@ var writeInputs = map[string]writeInput{
 		body("bad phone number", `{"contact_method":{"type":"phone_contact_method","label":"x","address":"call me","country_code":1}}`, `Phone number "call me" must start with a digit`),
 	}},
 	"PUT /users/{id}/contact_methods/{contact_method_id}": {bad: []badBody{
+		body("misspelt wrapper", `{"contact_methods":{"name":"X"}}`, `The request body must be {"contact_method": {…}}`),
 		body("wrong types", `{"contact_method":{"label":7}}`, "contact_method.label must be a string, not a number"),
 		body("blank label", `{"contact_method":{"label":""}}`, "Label must not be empty"),
 		body("oversize address", `{"contact_method":{"address":"`+long(90)+`@acme.example.com"}}`, "Address must be at most 100 characters"),
@@ -79,6 +83,7 @@ var writeInputs = map[string]writeInput{
 	"DELETE /users/{id}/contact_methods/{contact_method_id}": {noBody: true},
 
 	"POST /users/{id}/notification_rules": {bad: []badBody{
+		body("misspelt wrapper", `{"notification_rules":{"name":"X"}}`, `The request body must be {"notification_rule": {…}}`),
 		body("wrong types", `{"notification_rule":{"start_delay_in_minutes":"5","urgency":"low","contact_method":"PABCDEF"}}`,
 			"notification_rule.start_delay_in_minutes must be an integer, not a string"),
 		body("missing contact method", `{"notification_rule":{"start_delay_in_minutes":0,"urgency":"high"}}`, "Contact method must name one of the user's contact methods"),
@@ -89,6 +94,7 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"PUT /users/{id}/notification_rules/{notification_rule_id}": {bad: []badBody{
+		body("misspelt wrapper", `{"notification_rules":{"name":"X"}}`, `The request body must be {"notification_rule": {…}}`),
 		body("wrong types", `{"notification_rule":{"contact_method":"PABCDEF"}}`, "notification_rule.contact_method must be an object, not a string"),
 		body("unknown urgency", `{"notification_rule":{"urgency":"urgent"}}`, `Urgency "urgent" is not one of high, low`),
 		{"another account's contact method", func(w, other *world) (string, string, string) {
@@ -99,6 +105,7 @@ var writeInputs = map[string]writeInput{
 	"DELETE /users/{id}/notification_rules/{notification_rule_id}": {noBody: true},
 
 	"POST /teams": {bad: []badBody{
+		body("misspelt wrapper", `{"teams":{"name":"X"}}`, `The request body must be {"team": {…}}`),
 		body("wrong types", `{"team":{"name":["Ops"]}}`, "team.name must be a string, not an array"),
 		body("missing name", `{"team":{"description":"x"}}`, "Name must not be empty"),
 		body("oversize name", `{"team":{"name":"`+long(101)+`"}}`, "Name must be at most 100 characters"),
@@ -108,6 +115,7 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"PUT /teams/{id}": {bad: []badBody{
+		body("misspelt wrapper", `{"teams":{"name":"X"}}`, `The request body must be {"team": {…}}`),
 		body("wrong types", `{"team":{"description":7}}`, "team.description must be a string, not a number"),
 		body("blank name", `{"team":{"name":" "}}`, "Name must not be empty"),
 		body("oversize description", `{"team":{"description":"`+long(1025)+`"}}`, "Description must be at most 1024 characters"),
@@ -127,6 +135,7 @@ var writeInputs = map[string]writeInput{
 	"DELETE /teams/{id}/users/{user_id}": {noBody: true},
 
 	"POST /escalation_policies": {bad: []badBody{
+		body("misspelt wrapper", `{"escalation_policys":{"name":"X"}}`, `The request body must be {"escalation_policy": {…}}`),
 		body("wrong types", `{"escalation_policy":{"name":"x","num_loops":"2","escalation_rules":[]}}`, "escalation_policy.num_loops must be an integer, not a string"),
 		body("missing name", `{"escalation_policy":{"escalation_rules":[{"escalation_delay_in_minutes":5,"targets":[]}]}}`, "Name must not be empty"),
 		body("missing rules", `{"escalation_policy":{"name":"x"}}`, "An escalation policy must have at least one escalation rule"),
@@ -149,6 +158,7 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"PUT /escalation_policies/{id}": {bad: []badBody{
+		body("misspelt wrapper", `{"escalation_policys":{"name":"X"}}`, `The request body must be {"escalation_policy": {…}}`),
 		body("wrong types", `{"escalation_policy":{"escalation_rules":{"targets":[]}}}`, "escalation_policy.escalation_rules must be an array, not an object"),
 		body("too many loops", `{"escalation_policy":{"num_loops":10}}`, "Num loops must be between 0 and 9, not 10"),
 		body("no delay", `{"escalation_policy":{"escalation_rules":[{"targets":[{"id":"PNOPE00","type":"user_reference"}]}]}}`,
@@ -164,6 +174,7 @@ var writeInputs = map[string]writeInput{
 	"DELETE /escalation_policies/{id}": {noBody: true},
 
 	"POST /services": {bad: []badBody{
+		body("misspelt wrapper", `{"services":{"name":"X"}}`, `The request body must be {"service": {…}}`),
 		body("wrong types", `{"service":{"name":"x","escalation_policy":{"id":5},"auto_resolve_timeout":"4h"}}`, "service.escalation_policy.id must be a string, not a number"),
 		body("missing policy", `{"service":{"name":"x"}}`, "Escalation policy must be given"),
 		{"missing name", func(w, _ *world) (string, string, string) {
@@ -184,6 +195,7 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"PUT /services/{id}": {bad: []badBody{
+		body("misspelt wrapper", `{"services":{"name":"X"}}`, `The request body must be {"service": {…}}`),
 		body("wrong types", `{"service":{"acknowledgement_timeout":1.5}}`, "service.acknowledgement_timeout must be an integer, not a number 1.5"),
 		body("blank name", `{"service":{"name":""}}`, "Name must not be empty"),
 		body("oversize description", `{"service":{"description":"`+long(1025)+`"}}`, "Description must be at most 1024 characters"),
@@ -195,6 +207,7 @@ var writeInputs = map[string]writeInput{
 	}},
 	"DELETE /services/{id}": {noBody: true},
 	"POST /services/{id}/integrations": {bad: []badBody{
+		body("misspelt wrapper", `{"integrations":{"name":"X"}}`, `The request body must be {"integration": {…}}`),
 		body("wrong types", `{"integration":{"name":["x"],"type":1}}`, "integration.name must be a string, not an array"),
 		body("missing type", `{"integration":{"name":"x"}}`, "Type must be given, or a vendor"),
 		body("oversize name", `{"integration":{"name":"`+long(256)+`","type":"events_api_v2_inbound_integration"}}`, "Name must be at most 255 characters"),
@@ -202,6 +215,7 @@ var writeInputs = map[string]writeInput{
 		body("unknown vendor", `{"integration":{"vendor":{"id":"PNOPE00","type":"vendor_reference"}}}`, "Vendor PNOPE00 not found"),
 	}},
 	"PUT /services/{id}/integrations/{integration_id}": {bad: []badBody{
+		body("misspelt wrapper", `{"integrations":{"name":"X"}}`, `The request body must be {"integration": {…}}`),
 		body("wrong types", `{"integration":{"integration_key":2}}`, "integration.integration_key must be a string, not a number"),
 		body("oversize name", `{"integration":{"name":"`+long(256)+`"}}`, "Name must be at most 255 characters"),
 		body("unknown type", `{"integration":{"type":"email"}}`, `Type "email" is not one Gatehouse takes events for`),
@@ -209,6 +223,7 @@ var writeInputs = map[string]writeInput{
 	"DELETE /services/{id}/integrations/{integration_id}": {noBody: true},
 
 	"POST /incidents": {bad: []badBody{
+		body("misspelt wrapper", `{"incidents":{"name":"X"}}`, `The request body must be {"incident": {…}}`),
 		body("wrong types", `{"incident":{"type":"incident","title":["x"],"service":"PNOPE00"}}`, "incident.title must be a string, not an array"),
 		body("missing title and service", `{"incident":{"type":"incident"}}`, "Title must not be empty"),
 		{"oversize title", func(w, _ *world) (string, string, string) {
@@ -240,6 +255,7 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"PUT /incidents/{id}": {bad: []badBody{
+		body("misspelt wrapper", `{"incidents":{"name":"X"}}`, `The request body must be {"incident": {…}}`),
 		body("wrong types", `{"incident":{"type":"incident","escalation_level":"2"}}`, "incident.escalation_level must be an integer, not a string"),
 		body("unknown status", `{"incident":{"type":"incident","status":"triggered"}}`, `Status "triggered" is not one of acknowledged, resolved`),
 		body("oversize title", `{"incident":{"type":"incident","title":"`+long(1025)+`"}}`, "Title must be at most 1024 characters"),
@@ -255,6 +271,7 @@ var writeInputs = map[string]writeInput{
 		body("not a list", `{"alert":{"status":"resolved"}}`, `The body must be {"alerts": [...]}, a list of alerts`),
 	}},
 	"PUT /incidents/{id}/alerts/{alert_id}": {bad: []badBody{
+		body("misspelt wrapper", `{"alerts":{"name":"X"}}`, `The request body must be {"alert": {…}}`),
 		body("wrong types", `{"alert":{"status":["resolved"]}}`, "alert.status must be a string, not an array"),
 		body("unknown status", `{"alert":{"status":"triggered"}}`, `Status "triggered" is not one of resolved`),
 		{"another incident", func(w, _ *world) (string, string, string) {
@@ -263,6 +280,7 @@ var writeInputs = map[string]writeInput{
 		}},
 	}},
 	"POST /incidents/{id}/notes": {bad: []badBody{
+		body("misspelt wrapper", `{"notes":{"name":"X"}}`, `The request body must be {"note": {…}}`),
 		body("wrong types", `{"note":{"content":5}}`, "note.content must be a string, not a number"),
 		body("missing content", `{"note":{}}`, "Content must not be empty"),
 		body("oversize content", `{"note":{"content":"`+long(25001)+`"}}`, "Content must be at most 25000 characters"),
@@ -275,6 +293,8 @@ var badJSON = []struct {
 }{
 	{"malformed", `{"name": "x"`, "The request body is not valid JSON"},
 	{"not an object", `["x"]`, "The request body must be a JSON object"},
+	{"null", `null`, "The request body must be a JSON object, not null"},
+	{"invalid UTF-8", "{\"name\": \"\xff\"}", "The request body is not valid UTF-8"},
 	{"oversize", `{"pad":"` + strings.Repeat("x", maxBodyBytes) + `"}`, "The request body must be at most 1048576 bytes"},
 }
 

@@ -307,9 +307,9 @@ func decodeList[T any](r *request, key string) ([]*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	var outer map[string]json.RawMessage
-	if err := json.Unmarshal(body, &outer); err != nil {
-		return nil, gatehouse.InvalidInput(malformed(body, err))
+	outer, err := bodyObject(body)
+	if err != nil {
+		return nil, err
 	}
 	var raws []json.RawMessage
 	if err := json.Unmarshal(outer[key], &raws); err != nil || outer[key] == nil || raws == nil {

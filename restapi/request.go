@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gatehouse-dev/gatehouse"
 	"github.com/gatehouse-dev/gatehouse/access"
@@ -224,12 +225,15 @@ func decode[T any](r *request, wrapper string) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	var outer map[string]json.RawMessage
-	if err := json.Unmarshal(body, &outer); err != nil {
-		return nil, gatehouse.InvalidInput(malformed(body, err))
+	outer, err := bodyObject(body)
+	if err != nil {
+		return nil, err
 	}
 	raw, ok := outer[wrapper]
 	switch {
+	case !ok && !hasFieldOf[T](outer):
+		// A misspelt wrapper would otherwise be a change of nothing.
+		return nil, gatehouse.InvalidInput(fmt.Sprintf(`The request body must be {"%s": {…}} or the %s's fields themselves; it has neither`, wrapper, strings.ReplaceAll(wrapper, "_", " ")))
 	case !ok:
 		return decodeInto[T]("body", body)
 	case string(raw) == "null":
@@ -245,11 +249,34 @@ func decodeBare[T any](r *request) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := bodyObject(body); err != nil {
+		return nil, err
+	}
+	return decodeInto[T]("body", body)
+}
+
+// bodyObject parses body, which must be a JSON object.
+func bodyObject(body []byte) (map[string]json.RawMessage, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return nil, gatehouse.InvalidInput(malformed(body, err))
 	}
-	return decodeInto[T]("body", body)
+	if obj == nil {
+		return nil, gatehouse.InvalidInput("The request body must be a JSON object, not null")
+	}
+	return obj, nil
+}
+
+// hasFieldOf reports whether obj has a field of the struct T.
+func hasFieldOf[T any](obj map[string]json.RawMessage) bool {
+	t := reflect.TypeFor[T]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if _, ok := obj[name]; ok && name != "" && name != "-" {
+			return true
+		}
+	}
+	return false
 }
 
 func decodeInto[T any](path string, raw json.RawMessage) (*T, error) {
@@ -260,7 +287,8 @@ func decodeInto[T any](path string, raw json.RawMessage) (*T, error) {
 	return v, nil
 }
 
-// readBody reads the request's body, up to maxBodyBytes.
+// readBody reads the request's body, up to maxBodyBytes, which must be
+// UTF-8.
 func readBody(r *request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.http.Body, maxBodyBytes))
 	if err != nil {
@@ -271,6 +299,10 @@ func readBody(r *request) ([]byte, error) {
 			return nil, gatehouse.InvalidInput("The request body ended before its Content-Length")
 		}
 		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if !utf8.Valid(body) {
+		// JSON would keep it as U+FFFD, storing what was not sent.
+		return nil, gatehouse.InvalidInput("The request body is not valid UTF-8")
 	}
 	return body, nil
 }
