@@ -176,6 +176,16 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.metrics.RequestStarted()
 	}
 	defer e.finish(rq, r, start)
+	if p := r.URL.Path; len(p) > 1 && p[len(p)-1] == '/' && IsCleanPath(p[:len(p)-1]) {
+		// One trailing slash is taken, as PagerDuty does, by the door of
+		// the path without it: POST /v2/enqueue/ is an event.
+		// The access log keeps the path as sent.
+		trimmed := *r
+		u := *r.URL
+		u.Path, u.RawPath = p[:len(p)-1], ""
+		trimmed.URL = &u
+		r = &trimmed
+	}
 	if !IsCleanPath(r.URL.Path) {
 		// ServeMux would answer with an HTML redirect to the clean path;
 		// no door has such paths.
