@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,16 +22,21 @@ const (
 	logBufferSize = 64 << 10
 )
 
-// newLogger returns the server's logger in format, writing to w, and its
-// flusher, which the caller runs until the server stops.
-func newLogger(format string, w io.Writer) (*slog.Logger, *logBuffer, error) {
+// newLogger returns the server's logger in format from level up, writing
+// to w, and its flusher, which the caller runs until the server stops.
+func newLogger(format, level string, w io.Writer) (*slog.Logger, *logBuffer, error) {
+	var lowest slog.Level
+	if err := lowest.UnmarshalText([]byte(level)); err != nil || !slices.Contains([]string{"debug", "info", "warn", "error"}, strings.ToLower(level)) {
+		return nil, nil, usagef("--log-level must be debug, info, warn or error, not %q", level)
+	}
+	opts := &slog.HandlerOptions{Level: lowest}
 	buf := &logBuffer{out: w}
 	var h slog.Handler
 	switch format {
 	case "text":
-		h = slog.NewTextHandler(buf, nil)
+		h = slog.NewTextHandler(buf, opts)
 	case "json":
-		h = slog.NewJSONHandler(buf, nil)
+		h = slog.NewJSONHandler(buf, opts)
 	default:
 		return nil, nil, usagef("--log-format must be text or json, not %q", format)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -31,7 +32,7 @@ func (w *lockedWriter) lines() []string {
 func TestAccessLogIsBufferedOtherLinesAreNot(t *testing.T) {
 	t.Parallel()
 	out := &lockedWriter{}
-	logger, logs, err := newLogger("json", out)
+	logger, logs, err := newLogger("json", "info", out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,38 @@ func TestAccessLogIsBufferedOtherLinesAreNot(t *testing.T) {
 	if lines := out.lines(); len(lines) != 5 || !strings.Contains(lines[4], "404") {
 		t.Errorf("after the flusher stopped, written %q; want the last access line too", lines)
 	}
-	if _, _, err := newLogger("yaml", out); err == nil {
+	if _, _, err := newLogger("yaml", "info", out); err == nil {
 		t.Error(`newLogger("yaml") succeeded, want a usage error`)
+	}
+}
+
+func TestLogLevel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		level string
+		want  string // the messages written of debug, info, warn, error
+	}{
+		{"debug", "d i w e"},
+		{"info", "i w e"},
+		{"WARN", "w e"},
+		{"error", "e"},
+	} {
+		var out bytes.Buffer
+		logger, logs, err := newLogger("text", tc.level, &out)
+		if err != nil {
+			t.Fatalf("newLogger(%q): %v", tc.level, err)
+		}
+		logger.Debug("d")
+		logger.Info("i")
+		logger.Warn("w")
+		logger.Error("e")
+		logs.Flush()
+		var got []string
+		for _, m := range regexp.MustCompile(`msg=(\w)`).FindAllStringSubmatch(out.String(), -1) {
+			got = append(got, m[1])
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("--log-level %s wrote %q, want %q", tc.level, got, tc.want)
+		}
 	}
 }

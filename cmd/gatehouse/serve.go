@@ -36,6 +36,7 @@ type serveConfig struct {
 	metricsAddr    string
 	externalURL    string
 	logFormat      string
+	logLevel       string
 	ownerEmail     string
 	restRateLimit  int
 	redisURL       string
@@ -124,6 +125,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "address to serve /metrics on instead of --addr (such as 127.0.0.1:9090)")
 	fs.StringVar(&cfg.externalURL, "external-url", "", "URL clients reach this server at, for links in responses (default http://ADDR)")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "lowest level logged: debug, info (with a line per request), warn or error")
 	fs.StringVar(&cfg.ownerEmail, "owner-email", "owner@example.com", "email of the owner created on the first start")
 	fs.IntVar(&cfg.restRateLimit, "rest-rate-limit", restapi.DefaultRateLimit, "REST requests a minute per general key and per user; 0 turns limits off")
 	fs.StringVar(&cfg.redisURL, "redis-url", "", "Redis URL (redis://…) to share rate limits between nodes; in memory when empty")
@@ -138,7 +140,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	logger, logs, err := newLogger(cfg.logFormat, stderr)
+	logger, logs, err := newLogger(cfg.logFormat, cfg.logLevel, stderr)
 	if err != nil {
 		return err
 	}
@@ -385,7 +387,9 @@ func parseRedisURL(raw string) (*redis.Options, error) {
 }
 
 // redisLogger writes go-redis's messages into the server's log, in its
-// format, with the request's ID when there is one.
+// format, with the request's ID when there is one, at debug level: they
+// repeat at every dial while Redis is down, and the fallback already logs
+// the fault once as it starts and once as it ends.
 type redisLogger struct{ logger *slog.Logger }
 
 func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
@@ -393,7 +397,7 @@ func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
 	if id := edge.InfoOf(ctx).RequestID; id != "" {
 		attrs = append(attrs, slog.String("request_id", id))
 	}
-	l.logger.LogAttrs(ctx, slog.LevelWarn, "redis client", attrs...)
+	l.logger.LogAttrs(ctx, slog.LevelDebug, "redis client", attrs...)
 }
 
 // doorsConfig is what the doors are made of.

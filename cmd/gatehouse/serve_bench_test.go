@@ -33,7 +33,7 @@ func benchHandlers(b *testing.B) (rest, whole http.Handler, key string) {
 		b.Fatal(err)
 	}
 	key = regexp.MustCompile(`REST API key:\s+(\S+)`).FindStringSubmatch(out.String())[1]
-	logger, logs, _ := newLogger("json", io.Discard)
+	logger, logs, _ := newLogger("json", "info", io.Discard)
 	srv := restapi.New(restapi.Config{Store: store, ExternalURL: cfg.externalURL, Logger: logger})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -80,13 +80,13 @@ func startJSONServer(t *testing.T, args ...string) *server {
 
 func TestRedisClientLogsInServerFormat(t *testing.T) {
 	t.Parallel()
-	s := startJSONServer(t, "--data-dir", t.TempDir(), "--redis-url", "redis://"+freePort(t)+"/0")
+	s := startJSONServer(t, "--data-dir", t.TempDir(), "--redis-url", "redis://"+freePort(t)+"/0", "--log-level", "debug")
 	key := regexp.MustCompile(`REST API key:\s+(\S+)`).FindStringSubmatch(s.stdout.String())
 	if key == nil {
 		t.Fatalf("no key printed:\n%s", s.stdout)
 	}
 	// Redis is down: the request is limited in memory, and go-redis
-	// complains.
+	// complains, at debug level.
 	if code, body := getWithKey(t, s.URL+"/abilities", key[1]); code != http.StatusOK {
 		t.Fatalf("GET /abilities with Redis down = %d %s, want 200", code, body)
 	}
@@ -148,6 +148,8 @@ func TestServeBadLimits(t *testing.T) {
 		{[]string{"--max-header-bytes", "100"}, "--max-header-bytes must be at least 1024"},
 		{[]string{"--max-connections", "-1"}, "--max-connections must be 0"},
 		{[]string{"--trusted-proxies", "10.0.0.0/8,proxy.internal"}, `--trusted-proxies: "proxy.internal" is not a CIDR`},
+		{[]string{"--log-level", "loud"}, `--log-level must be debug, info, warn or error, not "loud"`},
+		{[]string{"--log-level", "info+2"}, `--log-level must be debug, info, warn or error, not "info+2"`},
 	} {
 		args := append([]string{"serve", "--data-dir", t.TempDir()}, tc.args...)
 		_, stderr, code := runCLI(t, args...)
