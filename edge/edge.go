@@ -6,8 +6,10 @@ package edge
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"runtime/debug"
@@ -167,6 +169,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rq.hasBody = true
 		rq.body.r = r.Body
 		rq.body.conn = connOf(r.Context())
+		rq.body.w = w
 	}
 	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, rq))
 	if rq.hasBody {
@@ -249,6 +252,9 @@ func (e *Edge) finish(rq *request, r *http.Request, start time.Time) {
 	}
 	status := rq.status
 	switch {
+	case rq.body.timedOut && status != 0:
+		// net/http cancels the context of a request whose body timed
+		// out, but the client is there to read the answer.
 	case r.Context().Err() != nil:
 		status = StatusClientClosed
 	case status == 0 && aborted:
@@ -381,7 +387,15 @@ type body struct {
 	conn *trackedConn // nil when the server has no cap
 	// reading is whether conn was told the body is being read.
 	reading bool
+	// w is the request's writer, timedOut whether the body did not arrive
+	// within the server's ReadTimeout.
+	w        http.ResponseWriter
+	timedOut bool
 }
+
+// lateAnswerTime is how long the door has to answer a request whose body did
+// not arrive in time: its write deadline may have passed with the read's.
+const lateAnswerTime = 5 * time.Second
 
 func (b *body) Read(p []byte) (int, error) {
 	if b.conn != nil && !b.reading {
@@ -394,8 +408,19 @@ func (b *body) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		b.done()
+		if TimedOut(err) && !b.timedOut {
+			b.timedOut = true
+			http.NewResponseController(b.w).SetWriteDeadline(time.Now().Add(lateAnswerTime))
+		}
 	}
 	return n, err
+}
+
+// TimedOut reports whether err is the error of a request body that did not
+// arrive within the server's ReadTimeout.
+func TimedOut(err error) bool {
+	netErr, ok := errors.AsType[net.Error](err)
+	return ok && netErr.Timeout()
 }
 
 // done tells the connection cap the body is no longer read.

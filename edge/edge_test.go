@@ -394,17 +394,23 @@ func TestBodyLimit(t *testing.T) {
 // timeout; one that does not is not held up by a body that never comes.
 func TestSlowBody(t *testing.T) {
 	t.Parallel()
-	te := startEdge(t, doorHandlers{
-		events: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	readAll := func(errorOf func(http.ResponseWriter, int, string)) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if _, err := io.ReadAll(r.Body); err != nil {
-				EventsError(w, http.StatusBadRequest, "the body could not be read")
-				return
+				msg := "the body could not be read"
+				if TimedOut(err) {
+					msg = "the body did not arrive in time"
+				}
+				errorOf(w, http.StatusBadRequest, msg)
 			}
-		}),
-		rest: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			RESTError(w, 401, "Authentication failed")
-		}),
-		configure: func(s *http.Server) { s.ReadTimeout = time.Second },
+		})
+	}
+	te := startEdge(t, doorHandlers{
+		events: readAll(EventsError),
+		rest:   readAll(RESTError),
+		// The write deadline passes with the read's: the edge gives the
+		// door time to answer.
+		configure: func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = time.Second, time.Second },
 	})
 	for _, path := range []string{"/v2/enqueue", "/abilities"} {
 		c, err := net.Dial("tcp", strings.TrimPrefix(te.URL, "http://"))
@@ -412,17 +418,29 @@ func TestSlowBody(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+		id := "slow" + strings.ReplaceAll(path, "/", "_")
+		io.WriteString(c, "POST "+path+" HTTP/1.1\r\nHost: x\r\nX-Request-Id: "+id+"\r\nContent-Length: 100\r\n\r\n{")
 		// Far longer than the read timeout of 1 s.
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		br := bufio.NewReader(c)
 		resp, err := http.ReadResponse(br, nil)
-		if err == nil {
-			resp.Body.Close()
+		if err != nil {
+			t.Errorf("POST %s with a body that never comes: %v, want a 400", path, err)
+			continue
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(got), "the body did not arrive in time") {
+			t.Errorf("POST %s with a body that never comes: %d %s, want 400 saying so", path, resp.StatusCode, got)
 		}
 		_, err = io.Copy(io.Discard, br)
 		if netErr, ok := errors.AsType[net.Error](err); ok && netErr.Timeout() {
-			t.Errorf("POST %s with a body that never comes: connection still open after 10 s (answer %v)", path, resp)
+			t.Errorf("POST %s with a body that never comes: connection still open after 10 s", path)
+		}
+		for _, l := range te.log.linesWith(t, "request") {
+			if l["request_id"] == id && l["status"] != float64(http.StatusBadRequest) {
+				t.Errorf("POST %s: access line status %v, want 400 (the client was there to read it)", path, l["status"])
+			}
 		}
 	}
 }

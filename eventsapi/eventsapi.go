@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-dev/gatehouse"
+	"github.com/gatehouse-dev/gatehouse/edge"
 	"github.com/gatehouse-dev/gatehouse/fault"
 	"github.com/gatehouse-dev/gatehouse/ratelimit"
 )
@@ -124,6 +125,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBody)); err != nil {
 		if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
 			writeJSON(w, http.StatusBadRequest, invalid("Event object is too large (the most is 512 KB)"))
+			return
+		}
+		if edge.TimedOut(err) {
+			writeJSON(w, http.StatusBadRequest, invalid("The request body did not arrive in time"))
 			return
 		}
 		writeJSON(w, http.StatusBadRequest, invalid("The request body could not be read"))

@@ -298,7 +298,10 @@ func readBody(r *request) ([]byte, error) {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, gatehouse.InvalidInput("The request body ended before its Content-Length")
 		}
-		return nil, fmt.Errorf("read body: %w", err)
+		if edge.TimedOut(err) {
+			return nil, gatehouse.InvalidInput("The request body did not arrive in time")
+		}
+		return nil, gatehouse.InvalidInput("The request body could not be read")
 	}
 	if !utf8.Valid(body) {
 		// JSON would keep it as U+FFFD, storing what was not sent.
