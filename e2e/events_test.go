@@ -283,6 +283,25 @@ func TestMonitoringToolsBodies(t *testing.T) {
 	post("/generic/2010-04-15/create_event.json", "alertmanager-v1-resolve.json", http.StatusOK)
 	post("/v2/enqueue", "grafana-v2-resolve.json", http.StatusAccepted)
 	et.incidentsWhen(t, func(incs []*gatehouse.Incident) bool { return statuses(incs) == "resolved,resolved" })
+
+	// The applier counts what is left after each pass.
+	var metrics string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(s.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if metrics = string(b); strings.Contains(metrics, "\ngatehouse_events_pending 0\n") {
+			break
+		}
+	}
+	for _, want := range []string{"\ngatehouse_events_written_total 5\n", "\ngatehouse_events_pending 0\n"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics after five events, all applied, has no line %q", strings.TrimSpace(want))
+		}
+	}
 }
 
 // crashable is a `gatehouse serve` the test may kill with SIGKILL.

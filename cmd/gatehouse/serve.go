@@ -238,7 +238,7 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	defer events.stop()
 
 	reg := metrics.New()
-	registerMetrics(reg, store, feed, rest, events.routes, limiter, failures)
+	registerMetrics(reg, store, feed, rest, events, limiter, failures)
 	conns := edge.NewConns(cfg.limits.maxConnections, logger)
 	conns.Register(reg)
 	doors := doorsConfig{store: store, rest: rest, events: events.handler, metrics: reg, trustedProxies: trusted, logger: logger,
@@ -466,6 +466,8 @@ func newMetricsHandler(cfg doorsConfig) http.Handler {
 type eventsDoor struct {
 	handler http.Handler
 	routes  *eventsapi.RouteCache
+	writer  *eventsapi.Writer
+	applier *eventsapi.Applier
 	// stop commits what the writer holds, then stops the applier after a
 	// last pass.
 	stop func()
@@ -486,7 +488,9 @@ func startEvents(store *sqlstore.Store, feed *authn.Feed, cacheSize int, limiter
 		applier.Run(applierCtx)
 	}()
 	return &eventsDoor{
-		routes: routes,
+		routes:  routes,
+		writer:  writer,
+		applier: applier,
 		handler: eventsapi.New(eventsapi.Config{
 			Routes:    routes,
 			Writer:    writer,
@@ -536,10 +540,11 @@ func (h opsMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Handler.ServeHTTP(w, r)
 }
 
-// registerMetrics exposes the figures of the store, the change feed and the
-// doors' credential caches at /metrics.
-func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server, routes *eventsapi.RouteCache,
+// registerMetrics exposes the figures of the store, the change feed, the
+// doors' credential caches and the event log at /metrics.
+func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.Feed, rest *restapi.Server, events *eventsDoor,
 	limiter ratelimit.Limiter, failures *ratelimit.Failures) {
+	routes := events.routes
 	reg.GaugeFunc("change_feed_lag_seconds", "Seconds since the last good read of the change feed began; grows while the feed stalls.",
 		func() float64 { return feed.Lag(time.Now()).Seconds() })
 	cache := func(pick func(authn.Stats) float64) func() float64 {
@@ -552,6 +557,10 @@ func registerMetrics(reg *metrics.Registry, store *sqlstore.Store, feed *authn.F
 	reg.CounterFunc("routing_key_cache_hits_total", "Events API routing keys resolved from memory.", func() float64 { return float64(routes.Stats().Hits) })
 	reg.CounterFunc("routing_key_cache_misses_total", "Events API routing keys that asked the database.", func() float64 { return float64(routes.Stats().Misses) })
 	reg.GaugeFunc("routing_key_cache_entries", "Events API routing keys held in memory.", func() float64 { return float64(routes.Stats().Known) })
+	reg.CounterFunc("events_written_total", "Events committed to the event log (each answered 2xx).", func() float64 { return float64(events.writer.Stats().Events) })
+	reg.CounterFunc("events_write_batches_total", "Transactions that committed events to the event log.", func() float64 { return float64(events.writer.Stats().Batches) })
+	reg.GaugeFunc("events_write_queued", "Events waiting for the writer's next transaction.", func() float64 { return float64(events.writer.Queued()) })
+	reg.GaugeFunc("events_pending", "Events in the log not yet applied to alerts and incidents, as the applier last counted.", func() float64 { return float64(events.applier.Pending()) })
 	storeStat := func(pick func(sqlstore.Stats) uint64) func() float64 {
 		return func() float64 { return float64(pick(store.Stats())) }
 	}

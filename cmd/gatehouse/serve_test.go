@@ -234,6 +234,8 @@ func TestMetricsNameTheInsides(t *testing.T) {
 		regexp.MustCompile(`(?m)^gatehouse_change_feed_lag_seconds 0\.`),
 		regexp.MustCompile(`(?m)^gatehouse_store_unavailable_total 0$`),
 		regexp.MustCompile(`(?m)^gatehouse_store_retries_total \d`),
+		regexp.MustCompile(`(?m)^gatehouse_events_written_total 0$`),
+		regexp.MustCompile(`(?m)^gatehouse_events_pending 0$`),
 	} {
 		if !want.MatchString(body) {
 			t.Errorf("/metrics has no line matching %s", want)
