@@ -2,7 +2,9 @@
 // the baseline that the load scripts in bench/ compare Gatehouse to. By
 // default it serves GET /abilities with the bytes Gatehouse answers
 // (bench/rest-load.sh); --pattern, --body-file and --status make it answer
-// what a script measured Gatehouse answer (bench/services-load.sh).
+// what a script measured Gatehouse answer (bench/services-load.sh);
+// --server-timeouts sets gatehouse serve's default timeouts, to measure what
+// net/http's per-request deadlines cost on their own.
 package main
 
 import (
@@ -10,6 +12,7 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"time"
 )
 
 func main() {
@@ -17,6 +20,7 @@ func main() {
 	pattern := flag.String("pattern", "GET /abilities", "the ServeMux pattern served")
 	bodyFile := flag.String("body-file", "", "file holding the body to answer; the abilities of a business account when empty")
 	status := flag.Int("status", http.StatusOK, "status to answer")
+	timeouts := flag.Bool("server-timeouts", false, "set gatehouse serve's default read-header, read, write and idle timeouts")
 	flag.Parse()
 	body := []byte(`{"abilities":["advanced_permissions","read_only_users","rest_api","teams"]}`)
 	if *bodyFile != "" {
@@ -31,5 +35,12 @@ func main() {
 		w.WriteHeader(*status)
 		w.Write(body)
 	})
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	srv := &http.Server{Addr: *addr, Handler: mux}
+	if *timeouts {
+		srv.ReadHeaderTimeout = 5 * time.Second
+		srv.ReadTimeout = 30 * time.Second
+		srv.WriteTimeout = 30 * time.Second
+		srv.IdleTimeout = 60 * time.Second
+	}
+	log.Fatal(srv.ListenAndServe())
 }
